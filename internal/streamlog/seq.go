@@ -1,0 +1,65 @@
+package streamlog
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// SeqLen is the length of a sequence number: 56 decimal digits, like AWS's.
+const SeqLen = 56
+
+// Seq identifies one record: the generation of the writer that appended it
+// (the writer's start time in Unix milliseconds, strictly increasing across
+// restarts of a shard), the shard's index and the record's offset in the
+// shard. Its decimal form is "49" + generation (20 digits) + shard index
+// (14 digits) + offset (20 digits); since every form has the same length,
+// comparing the strings compares the numbers, and within a shard sequence
+// numbers increase strictly with the offset and never repeat, even across
+// restarts, because the generation grows on every restart.
+type Seq struct {
+	Gen    uint64
+	Shard  uint32
+	Offset uint64
+}
+
+// AppendTo appends the 56-digit decimal form of q to dst.
+func (q Seq) AppendTo(dst []byte) []byte {
+	dst = append(dst, '4', '9')
+	dst = appendPadded(dst, q.Gen, 20)
+	dst = appendPadded(dst, uint64(q.Shard), 14)
+	return appendPadded(dst, q.Offset, 20)
+}
+
+// String returns the 56-digit decimal form of q.
+func (q Seq) String() string {
+	var b [SeqLen]byte
+	return string(q.AppendTo(b[:0]))
+}
+
+func appendPadded(dst []byte, v uint64, width int) []byte {
+	var b [20]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	for n := len(b) - i; n < width; n++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, b[i:]...)
+}
+
+// ParseSeq parses the decimal form of a sequence number this store issued.
+func ParseSeq(s string) (Seq, error) {
+	if len(s) != SeqLen || s[0] != '4' || s[1] != '9' {
+		return Seq{}, fmt.Errorf("sequence number %q is not one this store issued (want 56 digits starting 49)", s)
+	}
+	gen, err1 := strconv.ParseUint(s[2:22], 10, 64)
+	shard, err2 := strconv.ParseUint(s[22:36], 10, 32)
+	off, err3 := strconv.ParseUint(s[36:56], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return Seq{}, fmt.Errorf("sequence number %q is not a valid 56-digit number", s)
+	}
+	return Seq{Gen: gen, Shard: uint32(shard), Offset: off}, nil
+}

@@ -1,0 +1,603 @@
+package streamlog
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+)
+
+// ErrThrottled reports that a write was refused because the shard cannot
+// take more right now: writes are not keeping up, or the disk is (nearly)
+// full. Nothing of the refused write was stored; the caller may retry.
+var ErrThrottled = errors.New("write throttled")
+
+// ErrClosed reports an operation on a closed store, stream or shard.
+var ErrClosed = errors.New("closed")
+
+// Entry is one record to append.
+type Entry struct {
+	PartitionKey []byte
+	Data         []byte
+}
+
+// Shard is one append-only log. Appends are group-committed by a single
+// committer goroutine; reads are lock-free apart from a short snapshot.
+type Shard struct {
+	id    string
+	index int
+	start HashKey
+	end   HashKey
+	dir   string
+	st    *Stream
+	opts  *Options
+	log   *slog.Logger
+
+	// wmu serializes the file writes: the committer and the syncer.
+	wmu    sync.Mutex
+	active *segment // the segment being written; under wmu and rmu
+
+	// mu guards assignment of offsets and the pending batch.
+	mu         sync.Mutex
+	cond       *sync.Cond
+	nextOffset uint64
+	lastTs     int64
+	pending    *Commit
+	committing *Commit // the batch the committer is writing, for failure roll-back
+	gen        uint64
+	closed     bool
+	failed     error
+
+	// rmu guards segs, visible and the active segment's changing fields.
+	rmu     sync.RWMutex
+	segs    []*segment
+	visible visiblePos
+
+	done     chan struct{} // closed when the committer stops
+	syncStop chan struct{} // FsyncInterval: closing it stops the syncer
+	syncDone chan struct{} // closed when the syncer stops
+
+	written visiblePos // last written position (interval mode); under wmu
+	bytesIn atomic.Int64
+}
+
+// visiblePos says which records readers may see: every offset below off,
+// which in segment seg ends at byte pos.
+type visiblePos struct {
+	off uint64
+	seg *segment
+	pos int64
+}
+
+// Commit is one group of appended records on its way to disk.
+type Commit struct {
+	buf    []byte
+	first  uint64
+	end    uint64
+	lastTs int64
+	prevTs int64
+	done   chan struct{}
+	err    error
+}
+
+// Wait blocks until the records are acknowledged (on disk, or written when
+// the store syncs on an interval) or have failed; on failure none of them
+// is stored.
+func (c *Commit) Wait() error {
+	<-c.done
+	return c.err
+}
+
+// ID returns the shard id, such as shardId-000000000000.
+func (sh *Shard) ID() string { return sh.id }
+
+// Index returns the shard's position in its stream.
+func (sh *Shard) Index() int { return sh.index }
+
+// HashKeyRange returns the first and last hash keys the shard holds.
+func (sh *Shard) HashKeyRange() (start, end HashKey) { return sh.start, sh.end }
+
+// Stream returns the stream the shard belongs to.
+func (sh *Shard) Stream() *Stream { return sh.st }
+
+// StartingSeq is the lowest sequence number the shard can ever issue.
+func (sh *Shard) StartingSeq() Seq {
+	return Seq{Gen: uint64(sh.st.meta.CreatedMs), Shard: uint32(sh.index), Offset: 0}
+}
+
+// Enqueue assigns sequence numbers to entries (written into seqs, which
+// must be as long) and queues them for the next group commit. All entries
+// get the same arrival time, returned in Unix milliseconds. Call Wait on
+// the returned Commit before acknowledging.
+func (sh *Shard) Enqueue(entries []Entry, seqs []Seq) (*Commit, int64, error) {
+	now := sh.opts.Now().UnixMilli()
+	if sh.st.store.diskLow.Load() {
+		return nil, 0, fmt.Errorf("%w: free disk space under %d bytes", ErrThrottled, sh.opts.MinFreeBytes)
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return nil, 0, ErrClosed
+	}
+	if sh.failed != nil {
+		return nil, 0, fmt.Errorf("%w: shard %s cannot write: %v", ErrThrottled, sh.id, sh.failed)
+	}
+	c := sh.pending
+	if c != nil && len(c.buf) > sh.opts.MaxPendingBytes {
+		return nil, 0, fmt.Errorf("%w: %d bytes are waiting to be written to shard %s", ErrThrottled, len(c.buf), sh.id)
+	}
+	if c == nil {
+		c = &Commit{first: sh.nextOffset, end: sh.nextOffset, prevTs: sh.lastTs, done: make(chan struct{}), buf: getBuf()}
+		sh.pending = c
+		sh.cond.Signal()
+	}
+	ts := max(now, sh.lastTs)
+	for i, e := range entries {
+		c.buf = appendRecord(c.buf, sh.nextOffset, ts, e.PartitionKey, e.Data)
+		seqs[i] = Seq{Gen: sh.gen, Shard: uint32(sh.index), Offset: sh.nextOffset}
+		sh.nextOffset++
+	}
+	c.end = sh.nextOffset
+	c.lastTs = ts
+	sh.lastTs = ts
+	return c, ts, nil
+}
+
+// Append enqueues entries and waits for them to be committed.
+func (sh *Shard) Append(entries []Entry, seqs []Seq) (int64, error) {
+	c, ts, err := sh.Enqueue(entries, seqs)
+	if err != nil {
+		return 0, err
+	}
+	return ts, c.Wait()
+}
+
+var bufPool sync.Pool
+
+func getBuf() []byte {
+	if b, ok := bufPool.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 256<<10)
+}
+
+func putBuf(b []byte) {
+	if cap(b) > 16<<20 {
+		return
+	}
+	bufPool.Put(&b)
+}
+
+// committer writes pending batches, one at a time, in order.
+func (sh *Shard) committer() {
+	defer close(sh.done)
+	for {
+		sh.mu.Lock()
+		for sh.pending == nil && !sh.closed {
+			sh.cond.Wait()
+		}
+		c := sh.pending
+		if c == nil { // closed and drained
+			sh.mu.Unlock()
+			return
+		}
+		sh.pending = nil
+		sh.committing = c
+		sh.mu.Unlock()
+
+		err := sh.write(c)
+
+		sh.mu.Lock()
+		sh.committing = nil
+		if err != nil {
+			sh.log.Error("cannot write records; the batch is refused", "shard", sh.id, "records", c.end-c.first, "error", err)
+			// Later offsets were assigned after this batch's; refuse them
+			// too so offsets stay dense, and reuse this batch's.
+			if p := sh.pending; p != nil {
+				sh.pending = nil
+				p.err = fmt.Errorf("%w: %v", ErrThrottled, err)
+				putBuf(p.buf)
+				close(p.done)
+			}
+			sh.nextOffset = c.first
+			sh.lastTs = c.prevTs
+			c.err = fmt.Errorf("%w: %v", ErrThrottled, err)
+		}
+		sh.mu.Unlock()
+		putBuf(c.buf)
+		c.buf = nil
+		close(c.done)
+	}
+}
+
+// write appends c to the active segment, rolling it first if it is full or
+// old, and makes it durable and visible as the fsync mode says.
+func (sh *Shard) write(c *Commit) error {
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	a := sh.active
+	if a.end > a.base && (a.size+int64(len(c.buf)) > sh.opts.SegmentBytes ||
+		sh.opts.Now().Sub(time.UnixMilli(a.firstTs)) > sh.opts.SegmentMaxAge) {
+		if err := sh.roll(c.first); err != nil {
+			return err
+		}
+		a = sh.active
+	}
+	if a.base > c.first || a.end != c.first {
+		panic(fmt.Sprintf("BUG: shard %s writes offset %d into a segment ending at %d", sh.id, c.first, a.end))
+	}
+	pos := a.size
+	if _, err := a.f.WriteAt(c.buf, pos); err != nil {
+		a.f.Truncate(pos)
+		return fmt.Errorf("cannot write segment %q: %w", a.path, err)
+	}
+	if sh.opts.Fsync == FsyncAlways {
+		if err := a.f.Sync(); err != nil {
+			a.f.Truncate(pos)
+			return fmt.Errorf("cannot fsync segment %q: %w", a.path, err)
+		}
+	}
+	// Index entries for the new records.
+	sh.rmu.Lock()
+	lastIdx := int64(-indexInterval)
+	if n := len(a.idx); n > 0 {
+		lastIdx = a.idx[n-1].pos
+	}
+	for p := 0; p < len(c.buf); {
+		off, ts := frameOffsetArrival(c.buf[p:])
+		if pos+int64(p)-lastIdx >= indexInterval {
+			lastIdx = pos + int64(p)
+			a.idx = append(a.idx, idxEntry{off: off, pos: lastIdx, ts: ts})
+		}
+		p += frameHeadSize + int(leU32(c.buf[p:]))
+	}
+	if a.end == a.base {
+		a.firstTs = int64(leU64(c.buf[frameHeadSize+8:]))
+	}
+	a.size = pos + int64(len(c.buf))
+	a.end = c.end
+	a.lastTs = c.lastTs
+	if sh.opts.Fsync == FsyncAlways {
+		sh.visible = visiblePos{off: a.end, seg: a, pos: a.size}
+	}
+	sh.rmu.Unlock()
+	sh.written = visiblePos{off: a.end, seg: a, pos: a.size}
+	sh.bytesIn.Add(int64(len(c.buf)))
+	return nil
+}
+
+// roll seals the active segment and starts a new one whose first offset is
+// base. Called with wmu held.
+func (sh *Shard) roll(base uint64) error {
+	old := sh.active
+	if err := old.f.Sync(); err != nil {
+		return fmt.Errorf("cannot fsync segment %q: %w", old.path, err)
+	}
+	// Everything in the old segment is durable now.
+	sh.rmu.Lock()
+	if sh.visible.seg == old || sh.visible.off < old.end {
+		sh.visible = visiblePos{off: old.end, seg: old, pos: old.size}
+	}
+	sh.rmu.Unlock()
+	if err := fsutil.WriteAtomic(idxPath(old.path), old.index().encode()); err != nil {
+		return err
+	}
+	seg, err := createSegment(sh.dir, sh.gen, base)
+	if err != nil {
+		return err
+	}
+	sh.rmu.Lock()
+	old.sealed = true
+	sh.segs = append(sh.segs, seg)
+	sh.active = seg
+	sh.rmu.Unlock()
+	return nil
+}
+
+// syncer makes written records durable and visible every interval, in
+// FsyncInterval mode.
+func (sh *Shard) syncer() {
+	defer close(sh.syncDone)
+	t := time.NewTicker(sh.opts.FsyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-sh.syncStop:
+			sh.syncNow()
+			return
+		case <-t.C:
+			sh.syncNow()
+		}
+	}
+}
+
+func (sh *Shard) syncNow() {
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	w := sh.written
+	sh.rmu.RLock()
+	behind := w.seg != nil && w.off > sh.visible.off
+	sh.rmu.RUnlock()
+	if !behind {
+		return
+	}
+	if err := w.seg.f.Sync(); err != nil {
+		sh.log.Error("cannot fsync segment", "path", w.seg.path, "error", err)
+		return
+	}
+	sh.rmu.Lock()
+	if w.off > sh.visible.off {
+		sh.visible = w
+	}
+	sh.rmu.Unlock()
+}
+
+func leU32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func leU64(b []byte) uint64 { return uint64(leU32(b)) | uint64(leU32(b[4:]))<<32 }
+
+func segPath(dir string, base uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, segSuffix))
+}
+
+func idxPath(seg string) string { return strings.TrimSuffix(seg, segSuffix) + idxSuffix }
+
+func createSegment(dir string, gen, base uint64) (*segment, error) {
+	path := segPath(dir, base)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create segment: %w", err)
+	}
+	if _, err := f.WriteAt(segHeader{Gen: gen, Base: base}.encode(), 0); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("cannot write segment header %q: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("cannot fsync segment %q: %w", path, err)
+	}
+	if err := fsutil.SyncDir(dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &segment{path: path, gen: gen, base: base, f: f, end: base, size: segHeaderSize}, nil
+}
+
+// openShard recovers a shard's segments from dir and starts a new active
+// segment with a new generation.
+func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, error) {
+	opts := st.store.opts
+	sh := &Shard{
+		id: ShardID(index), index: index, start: start, end: end, dir: dir, st: st,
+		opts: opts, log: opts.Logger.With("stream", st.name, "shard", ShardID(index)),
+		done: make(chan struct{}),
+	}
+	sh.cond = sync.NewCond(&sh.mu)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create shard directory: %w", err)
+	}
+	fsutil.RemoveTemps(dir)
+	names, err := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var maxGen uint64
+	for i, name := range names {
+		last := i == len(names)-1
+		seg, err := recoverSegment(sh.log, name, last)
+		if err != nil {
+			sh.closeSegs()
+			return nil, err
+		}
+		maxGen = max(maxGen, seg.gen)
+		if seg.end == seg.base && !last {
+			seg.f.Close()
+			os.Remove(name)
+			os.Remove(idxPath(name))
+			continue
+		}
+		if n := len(sh.segs); n > 0 && sh.segs[n-1].end > seg.base {
+			sh.closeSegs()
+			return nil, fmt.Errorf("segment %q starts at offset %d, inside the previous segment (which ends at %d)", name, seg.base, sh.segs[n-1].end)
+		}
+		sh.segs = append(sh.segs, seg)
+	}
+	// Orphan index files without a segment.
+	idxs, _ := filepath.Glob(filepath.Join(dir, "*"+idxSuffix))
+	for _, x := range idxs {
+		if _, err := os.Stat(strings.TrimSuffix(x, idxSuffix) + segSuffix); errors.Is(err, os.ErrNotExist) {
+			os.Remove(x)
+		}
+	}
+	var next uint64
+	var lastTs int64
+	var emptyLast *segment
+	if n := len(sh.segs); n > 0 {
+		l := sh.segs[n-1]
+		next, lastTs = l.end, l.lastTs
+		if l.end == l.base {
+			emptyLast = l
+			sh.segs = sh.segs[:n-1]
+		}
+	}
+	sh.gen = max(uint64(opts.Now().UnixMilli()), maxGen+1, uint64(st.meta.CreatedMs))
+	sh.nextOffset, sh.lastTs = next, lastTs
+	active, err := createSegment(dir, sh.gen, next)
+	if emptyLast != nil && err == nil && emptyLast.path != active.path {
+		emptyLast.f.Close()
+		os.Remove(emptyLast.path)
+		os.Remove(idxPath(emptyLast.path))
+	} else if emptyLast != nil && emptyLast.path == active.path {
+		emptyLast.f.Close() // createSegment truncated and reused the file
+	}
+	if err != nil {
+		sh.closeSegs()
+		return nil, err
+	}
+	for _, s := range sh.segs {
+		s.sealed = true
+	}
+	sh.segs = append(sh.segs, active)
+	sh.active = active
+	sh.visible = visiblePos{off: next, seg: active, pos: active.size}
+	sh.written = sh.visible
+	go sh.committer()
+	if opts.Fsync == FsyncInterval {
+		sh.syncStop, sh.syncDone = make(chan struct{}), make(chan struct{})
+		go sh.syncer()
+	}
+	return sh, nil
+}
+
+// recoverSegment opens a segment file. A sealed segment's index is trusted
+// when it matches the file; otherwise the file is scanned, a torn tail
+// truncated, and the index rewritten.
+func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open segment: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot stat segment %q: %w", path, err)
+	}
+	hb := make([]byte, segHeaderSize)
+	if _, err := f.ReadAt(hb, 0); err != nil || fi.Size() < segHeaderSize {
+		// A crash while creating the segment: nothing was ever in it.
+		base, perr := strconv.ParseUint(strings.TrimSuffix(filepath.Base(path), segSuffix), 10, 64)
+		if perr != nil || !last {
+			f.Close()
+			return nil, fmt.Errorf("segment %q has no valid header and is not the last one; move it away to start", path)
+		}
+		log.Warn("segment has a torn header; it held no records", "path", path)
+		return &segment{path: path, base: base, f: f, end: base, size: segHeaderSize}, nil
+	}
+	h, err := decodeSegHeader(hb)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot read segment %q: %w", path, err)
+	}
+	if b, err := os.ReadFile(idxPath(path)); err == nil {
+		x, err := decodeIndex(b)
+		if err == nil && x.base == h.Base && x.gen == h.Gen && x.size == fi.Size() {
+			return &segment{path: path, gen: h.Gen, base: h.Base, f: f, end: x.end, size: x.size,
+				firstTs: x.firstTs, lastTs: x.lastTs, idx: x.entries}, nil
+		}
+		log.Warn("segment index does not match its segment; rebuilding it", "path", path, "error", err)
+	}
+	seg := &segment{path: path, gen: h.Gen, base: h.Base, f: f, end: h.Base, size: segHeaderSize}
+	if err := scanSegment(seg, fi.Size()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if seg.size < fi.Size() {
+		log.Warn("truncating torn tail of segment", "path", path, "bytes", fi.Size()-seg.size, "records_kept", seg.end-seg.base)
+		if err := f.Truncate(seg.size); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot truncate segment %q: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cannot fsync segment %q: %w", path, err)
+		}
+	}
+	if seg.end > seg.base {
+		if err := fsutil.WriteAtomic(idxPath(path), seg.index().encode()); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return seg, nil
+}
+
+// scanSegment reads a segment's records from the start, building its index
+// and stopping at the first invalid or incomplete record.
+func scanSegment(seg *segment, fileSize int64) error {
+	const chunk = 4 << 20
+	buf := make([]byte, 0, chunk+maxRecordBody+frameHeadSize)
+	pos := int64(segHeaderSize) // file position of buf[0]
+	lastIdx := int64(-indexInterval)
+	for {
+		n := len(buf)
+		want := min(int64(cap(buf)-n), fileSize-pos-int64(n))
+		if want > 0 {
+			buf = buf[:n+int(want)]
+			if _, err := seg.f.ReadAt(buf[n:], pos+int64(n)); err != nil && err != io.EOF {
+				return fmt.Errorf("cannot read segment %q: %w", seg.path, err)
+			}
+		}
+		p := 0
+		for {
+			r, k, err := decodeRecord(buf[p:])
+			if err != nil || k == 0 || r.Offset != seg.end {
+				break
+			}
+			at := pos + int64(p)
+			if at-lastIdx >= indexInterval {
+				lastIdx = at
+				seg.idx = append(seg.idx, idxEntry{off: r.Offset, pos: at, ts: r.Arrival})
+			}
+			if seg.end == seg.base {
+				seg.firstTs = r.Arrival
+			}
+			seg.end++
+			seg.lastTs = r.Arrival
+			p += k
+		}
+		seg.size = pos + int64(p)
+		if want <= 0 || p == 0 {
+			return nil
+		}
+		// Keep the unparsed remainder and read on.
+		rest := copy(buf, buf[p:])
+		buf = buf[:rest]
+		pos += int64(p)
+	}
+}
+
+func (sh *Shard) closeSegs() {
+	for _, s := range sh.segs {
+		s.f.Close()
+	}
+}
+
+// close stops the committer after it has written everything queued, makes
+// it durable and closes the files.
+func (sh *Shard) close() {
+	sh.mu.Lock()
+	if sh.closed {
+		sh.mu.Unlock()
+		return
+	}
+	sh.closed = true
+	sh.cond.Broadcast()
+	sh.mu.Unlock()
+	<-sh.done
+	if sh.syncStop != nil {
+		close(sh.syncStop)
+		<-sh.syncDone
+	}
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	if err := sh.active.f.Sync(); err != nil {
+		sh.log.Error("cannot fsync segment at close", "error", err)
+	}
+	sh.rmu.Lock()
+	defer sh.rmu.Unlock()
+	for _, s := range sh.segs {
+		s.f.Close()
+	}
+}
