@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything `serve` can be told, from the YAML file given with
+// --config and from flags (which win). docs/configuration.md documents it.
+type Config struct {
+	Listen        string         `yaml:"listen"`
+	Data          string         `yaml:"data"`
+	Region        string         `yaml:"region"`
+	LogLevel      string         `yaml:"log_level"`
+	Fsync         string         `yaml:"fsync"`
+	FsyncInterval time.Duration  `yaml:"fsync_interval"`
+	ShardLimits   string         `yaml:"shard_limits"`
+	ShardLimit    int            `yaml:"shard_limit"`
+	MinFreeBytes  uint64         `yaml:"min_free_bytes"`
+	SegmentBytes  int64          `yaml:"segment_bytes"`
+	Streams       []StreamConfig `yaml:"streams"`
+}
+
+// StreamConfig declares a stream created at start if it does not exist.
+type StreamConfig struct {
+	Name           string `yaml:"name"`
+	Shards         int    `yaml:"shards"`
+	RetentionHours int    `yaml:"retention_hours"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		Listen: "127.0.0.1:8080", Data: "./data", Region: "us-east-1", LogLevel: "info",
+		Fsync: "always", FsyncInterval: 100 * time.Millisecond, ShardLimit: 500,
+		MinFreeBytes: 64 << 20, SegmentBytes: 64 << 20,
+		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
+	}
+}
+
+// loadConfig reads a YAML config over the defaults. Unknown keys are errors,
+// so a typo does not silently fall back to a default.
+func loadConfig(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("cannot parse config %s: %w", path, err)
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	if c.Fsync != "always" && c.Fsync != "interval" {
+		return fmt.Errorf("fsync is %q; use always or interval", c.Fsync)
+	}
+	if c.FsyncInterval <= 0 {
+		return fmt.Errorf("fsync_interval %s must be positive", c.FsyncInterval)
+	}
+	if c.ShardLimits != "" && c.ShardLimits != "aws" && c.ShardLimits != "none" {
+		return fmt.Errorf("shard_limits is %q; use aws or none", c.ShardLimits)
+	}
+	seen := map[string]bool{}
+	for _, s := range c.Streams {
+		if s.Name == "" {
+			return fmt.Errorf("a stream in the config has no name")
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("stream %q is declared twice in the config", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Shards < 1 {
+			return fmt.Errorf("stream %q: shards is %d; it must be at least 1", s.Name, s.Shards)
+		}
+		if s.RetentionHours != 0 && (s.RetentionHours < 24 || s.RetentionHours > 8760) {
+			return fmt.Errorf("stream %q: retention_hours is %d; it must be between 24 and 8760", s.Name, s.RetentionHours)
+		}
+	}
+	return nil
+}
+
+// bindFlags registers serve's flags. After parsing, applyFlags copies the
+// flags the user set over the config (flags win over the file).
+func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
+	d := defaultConfig()
+	fs.StringVar(configPath, "config", "", "YAML config file (flags override it)")
+	fs.StringVar(&f.Listen, "listen", d.Listen, "address to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&f.Data, "data", d.Data, "data directory: all state lives here")
+	fs.StringVar(&f.Region, "region", d.Region, "AWS region for ARNs of unsigned requests")
+	fs.StringVar(&f.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&f.Fsync, "fsync", d.Fsync, "always: fsync every group commit before replying; interval: fsync every --fsync-interval")
+	fs.DurationVar(&f.FsyncInterval, "fsync-interval", d.FsyncInterval, "sync period with --fsync interval")
+	fs.StringVar(&f.ShardLimits, "shard-limits", d.ShardLimits, "aws: enforce Kinesis per-shard quotas (1 MiB/s or 1000 records/s in, 2 MiB/s and 5 reads/s out)")
+	fs.IntVar(&f.ShardLimit, "shard-limit", d.ShardLimit, "account-wide open shard limit (DescribeLimits)")
+	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", d.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
+	fs.Int64Var(&f.SegmentBytes, "segment-bytes", d.SegmentBytes, "seal a segment file past this size")
+}
+
+func applyFlags(fs *flag.FlagSet, from *Config, to *Config) {
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "listen":
+			to.Listen = from.Listen
+		case "data":
+			to.Data = from.Data
+		case "region":
+			to.Region = from.Region
+		case "log-level":
+			to.LogLevel = from.LogLevel
+		case "fsync":
+			to.Fsync = from.Fsync
+		case "fsync-interval":
+			to.FsyncInterval = from.FsyncInterval
+		case "shard-limits":
+			to.ShardLimits = from.ShardLimits
+		case "shard-limit":
+			to.ShardLimit = from.ShardLimit
+		case "min-free-bytes":
+			to.MinFreeBytes = from.MinFreeBytes
+		case "segment-bytes":
+			to.SegmentBytes = from.SegmentBytes
+		}
+	})
+}

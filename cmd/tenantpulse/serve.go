@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tenantpulse/tenantpulse/internal/app/streams"
+	"github.com/tenantpulse/tenantpulse/internal/streamlog"
+)
+
+func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var flags Config
+	var configPath string
+	bindFlags(fs, &flags, &configPath)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "serve: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	cfg := defaultConfig()
+	if configPath != "" {
+		if err := loadConfig(configPath, &cfg); err != nil {
+			fmt.Fprintf(stderr, "serve: %v\n", err)
+			return 2
+		}
+	}
+	applyFlags(fs, &flags, &cfg)
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintf(stderr, "serve: invalid configuration: %v\n", err)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		fmt.Fprintf(stderr, "serve: log level %q: use debug, info, warn or error\n", cfg.LogLevel)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(ctx, cfg, log); err != nil {
+		log.Error("serve failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the server until ctx is cancelled.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	started := time.Now()
+	store, err := streamlog.Open(streamlog.Options{
+		Dir: cfg.Data, Fsync: streamlog.FsyncMode(cfg.Fsync), FsyncInterval: cfg.FsyncInterval,
+		SegmentBytes: cfg.SegmentBytes, MinFreeBytes: cfg.MinFreeBytes, Logger: log.With("component", "streamlog"),
+	})
+	if err != nil {
+		return fmt.Errorf("cannot open the stream store in %s: %w", cfg.Data, err)
+	}
+	defer store.Close()
+	if err := declareStreams(store, cfg.Streams, log); err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+	shardLimits := cfg.ShardLimits
+	if shardLimits == "none" {
+		shardLimits = ""
+	}
+	kinesis := streams.New(streams.Options{
+		Store: store, Region: cfg.Region, ShardLimits: shardLimits, AccountShardLimit: cfg.ShardLimit,
+		Logger: log.With("component", "kinesis"), Registerer: reg,
+	})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost || streams.IsKinesisRequest(r) {
+			kinesis.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); health at /healthz, metrics at /metrics\n")
+	})
+
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:           mux,
+		Protocols:         &protocols,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
+	}
+	log.Info("listening on "+ln.Addr().String(), "data", cfg.Data, "fsync", cfg.Fsync, "ready_after", time.Since(started).Round(time.Millisecond))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("connections did not close in time", "error", err)
+	}
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("cannot close the stream store: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// declareStreams creates the streams the config declares and reports those
+// whose stored shape differs from the config; the stored stream wins.
+func declareStreams(store *streamlog.Store, decl []StreamConfig, log *slog.Logger) error {
+	for _, d := range decl {
+		st, err := store.Stream(d.Name)
+		if err == nil {
+			info := st.Info()
+			if info.ShardCount != d.Shards {
+				log.Warn(fmt.Sprintf("stream %q: the config declares %d shards but the stored stream has %d; keeping the stored stream (resharding is not supported yet)",
+					d.Name, d.Shards, info.ShardCount), "stream", d.Name)
+			}
+			if d.RetentionHours != 0 && info.RetentionHours != d.RetentionHours {
+				log.Warn(fmt.Sprintf("stream %q: the config declares %d hours of retention but the stored stream has %d; keeping the stored stream (change it with IncreaseStreamRetentionPeriod/DecreaseStreamRetentionPeriod)",
+					d.Name, d.RetentionHours, info.RetentionHours), "stream", d.Name)
+			}
+			continue
+		}
+		if _, err := store.CreateStream(streamlog.StreamConfig{Name: d.Name, ShardCount: d.Shards, RetentionHours: d.RetentionHours}); err != nil {
+			return fmt.Errorf("cannot create declared stream %q: %w", d.Name, err)
+		}
+		log.Info("created declared stream", "stream", d.Name, "shards", d.Shards)
+	}
+	return nil
+}

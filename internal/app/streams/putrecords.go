@@ -1,0 +1,195 @@
+package streams
+
+// PutRecords.
+//
+// Behavior: as AWS: 1 to 500 records and at most 5 MiB of data and keys per
+// request; each record is routed like PutRecord, records for the same shard
+// keep their request order, and the reply lists a result per record in
+// request order, with FailedRecordCount. A record fails alone, with
+// ErrorCode ProvisionedThroughputExceededException, when its shard cannot
+// take the write or exceeds its quota under --shard-limits aws; the others
+// are still written. Each shard's records are group-committed with other
+// requests' and are durable before the reply. JSON requests are decoded by
+// a hand-written, allocation-free decoder (awswire.PutRecordsRequest).
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/tenantpulse/tenantpulse/internal/awswire"
+	"github.com/tenantpulse/tenantpulse/internal/streamlog"
+)
+
+const (
+	maxPutRecords      = 500
+	maxPutRecordsBytes = 5 << 20
+)
+
+type putRecordsResultEntry struct {
+	SequenceNumber string `json:"SequenceNumber,omitempty"`
+	ShardId        string `json:"ShardId,omitempty"`
+	ErrorCode      string `json:"ErrorCode,omitempty"`
+	ErrorMessage   string `json:"ErrorMessage,omitempty"`
+}
+
+type putRecordsOutput struct {
+	FailedRecordCount int                     `json:"FailedRecordCount"`
+	Records           []putRecordsResultEntry `json:"Records"`
+	EncryptionType    string                  `json:"EncryptionType"`
+}
+
+// putScratch is reused across PutRecords requests.
+type putScratch struct {
+	req     awswire.PutRecordsRequest
+	shardOf []int32 // record -> shard index, -1 if failed before writing
+	posOf   []int32 // record -> position in its shard's batch
+	entries [][]streamlog.Entry
+	seqs    [][]streamlog.Seq
+	errs    []error
+	out     []byte
+}
+
+var putPool = sync.Pool{New: func() any { return new(putScratch) }}
+
+func (s *Service) putRecords(c *call) error {
+	ps := putPool.Get().(*putScratch)
+	defer putPool.Put(ps)
+	req := &ps.req
+	if err := req.Decode(c.codec, c.body); err != nil {
+		return err
+	}
+	n := len(req.Records)
+	if n < 1 || n > maxPutRecords {
+		return validationf(n, "records", "have length between 1 and 500")
+	}
+	total := 0
+	for i := range req.Records {
+		total += len(req.Records[i].Data) + len(req.Records[i].PartitionKey)
+	}
+	if total > maxPutRecordsBytes {
+		return awswire.Errorf(awswire.InvalidArgument, "Records size exceeds 5 MB limit: the request holds %d bytes of data and partition keys.", total)
+	}
+	st, err := s.resolveStream(c, req.StreamName, req.StreamARN)
+	if err != nil {
+		return err
+	}
+	shards := st.Shards()
+	ps.shardOf = resize(ps.shardOf, n)
+	ps.posOf = resize(ps.posOf, n)
+	if cap(ps.entries) < len(shards) {
+		ps.entries = make([][]streamlog.Entry, len(shards))
+		ps.seqs = make([][]streamlog.Seq, len(shards))
+		ps.errs = make([]error, len(shards))
+	}
+	ps.entries, ps.seqs, ps.errs = ps.entries[:len(shards)], ps.seqs[:len(shards)], ps.errs[:len(shards)]
+	for i := range shards {
+		ps.entries[i] = ps.entries[i][:0]
+		ps.errs[i] = nil
+	}
+	for i := range req.Records {
+		r := &req.Records[i]
+		key, err := checkRecord("records."+strconv.Itoa(i+1)+".member.", r.PartitionKey, r.HasData, len(r.Data), r.ExplicitHashKey)
+		if err != nil {
+			return err
+		}
+		sh := st.ShardFor(key)
+		if s.limits != nil && !s.limits.allowPut(st.Name(), sh.ID(), len(r.Data)+len(r.PartitionKey)) {
+			ps.shardOf[i] = -1
+			continue
+		}
+		k := sh.Index()
+		ps.shardOf[i] = int32(k)
+		ps.posOf[i] = int32(len(ps.entries[k]))
+		ps.entries[k] = append(ps.entries[k], streamlog.Entry{PartitionKey: r.PartitionKey, Data: r.Data})
+	}
+	// Queue every shard's batch first so they commit in parallel, then wait.
+	var commits [8]*streamlog.Commit
+	cs := commits[:0]
+	for k, sh := range shards {
+		if len(ps.entries[k]) == 0 {
+			cs = append(cs, nil)
+			continue
+		}
+		ps.seqs[k] = resize(ps.seqs[k], len(ps.entries[k]))
+		cm, _, err := sh.Enqueue(ps.entries[k], ps.seqs[k])
+		ps.errs[k] = err
+		cs = append(cs, cm)
+	}
+	for k, cm := range cs {
+		if cm != nil {
+			ps.errs[k] = cm.Wait()
+		}
+	}
+	failed := 0
+	for i := range req.Records {
+		if k := ps.shardOf[i]; k < 0 || ps.errs[k] != nil {
+			failed++
+		}
+	}
+	s.records.WithLabelValues(st.Name(), "in").Add(float64(n - failed))
+	if c.codec == awswire.JSON {
+		ps.out = appendPutRecordsJSON(ps.out[:0], ps, shards, failed, st.Name())
+		awswire.WriteRaw(c.w, c.codec, c.reqID, ps.out)
+		return nil
+	}
+	out := putRecordsOutput{FailedRecordCount: failed, Records: make([]putRecordsResultEntry, n), EncryptionType: "NONE"}
+	for i := range req.Records {
+		code, msg := recordFailure(ps, i, shards, st.Name())
+		if code != "" {
+			out.Records[i] = putRecordsResultEntry{ErrorCode: code, ErrorMessage: msg}
+			continue
+		}
+		k := ps.shardOf[i]
+		out.Records[i] = putRecordsResultEntry{SequenceNumber: ps.seqs[k][ps.posOf[i]].String(), ShardId: shards[k].ID()}
+	}
+	return c.reply(&out)
+}
+
+// recordFailure returns the error code and message of record i, or "".
+func recordFailure(ps *putScratch, i int, shards []*streamlog.Shard, stream string) (string, string) {
+	k := ps.shardOf[i]
+	if k < 0 {
+		return awswire.ProvisionedThroughputExceeded, "Rate exceeded for shard in stream " + stream + " under account " + Account + "."
+	}
+	if err := ps.errs[k]; err != nil {
+		we := mapStoreError(err)
+		if e, ok := we.(*awswire.Error); ok {
+			return e.Type, e.Message
+		}
+		return awswire.InternalFailure, "Internal service failure."
+	}
+	return "", ""
+}
+
+func appendPutRecordsJSON(b []byte, ps *putScratch, shards []*streamlog.Shard, failed int, stream string) []byte {
+	b = append(b, `{"FailedRecordCount":`...)
+	b = strconv.AppendInt(b, int64(failed), 10)
+	b = append(b, `,"Records":[`...)
+	for i := range ps.req.Records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if code, msg := recordFailure(ps, i, shards, stream); code != "" {
+			b = append(b, `{"ErrorCode":`...)
+			b = awswire.AppendString(b, code)
+			b = append(b, `,"ErrorMessage":`...)
+			b = awswire.AppendString(b, msg)
+			b = append(b, '}')
+			continue
+		}
+		k := ps.shardOf[i]
+		b = append(b, `{"SequenceNumber":"`...)
+		b = ps.seqs[k][ps.posOf[i]].AppendTo(b)
+		b = append(b, `","ShardId":"`...)
+		b = append(b, shards[k].ID()...)
+		b = append(b, `"}`...)
+	}
+	return append(b, `],"EncryptionType":"NONE"}`...)
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}

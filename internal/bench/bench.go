@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// benchmark is one `tenantpulse bench <name>` sub-command. args excludes the
+// name; the return value is the process exit code.
+type benchmark struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// benchmarks maps a benchmark name to its implementation. Adding a benchmark
+// is adding an entry here.
+var benchmarks = map[string]benchmark{
+	"kinesis": {
+		summary: "put/get throughput against any Kinesis-compatible endpoint",
+		run:     runKinesisCommand,
+	},
+}
+
+// Main runs `tenantpulse bench <args>`; args[0] is the benchmark name
+// ("kinesis"). It returns the process exit code: 0 on success, 1 when a
+// benchmark phase failed, 2 on a usage error.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		return 0
+	}
+	b, ok := benchmarks[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "bench: unknown benchmark %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return b.run(ctx, args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	names := make([]string, 0, len(benchmarks))
+	for name := range benchmarks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "usage: tenantpulse bench <benchmark> [flags]")
+	fmt.Fprintln(w, "benchmarks:")
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", name, benchmarks[name].summary)
+	}
+	fmt.Fprintln(w, "run `tenantpulse bench <benchmark> -h` for its flags")
+}
