@@ -45,6 +45,9 @@ func Unframe(magic [4]byte, b []byte) (version byte, payload []byte, err error) 
 	if [4]byte(b[:4]) != magic {
 		return 0, nil, fmt.Errorf("%w: magic %q, want %q", ErrBadFrame, b[:4], magic[:])
 	}
+	if b[5]|b[6]|b[7] != 0 {
+		return 0, nil, fmt.Errorf("%w: reserved header bytes are not zero", ErrBadFrame)
+	}
 	n := binary.LittleEndian.Uint32(b[8:])
 	if uint64(n) != uint64(len(b)-FrameHeaderSize) {
 		return 0, nil, fmt.Errorf("%w: payload length %d, file holds %d", ErrBadFrame, n, len(b)-FrameHeaderSize)

@@ -61,6 +61,9 @@ func decodeSegHeader(b []byte) (segHeader, error) {
 	if crc32.Checksum(b[:24], castagnoli) != binary.LittleEndian.Uint32(b[24:]) {
 		return segHeader{}, fmt.Errorf("%w: segment header checksum mismatch", errCorrupt)
 	}
+	if binary.LittleEndian.Uint32(b[28:]) != 0 || b[5]|b[6]|b[7] != 0 {
+		return segHeader{}, fmt.Errorf("%w: reserved segment header bytes are not zero", errCorrupt)
+	}
 	return segHeader{Gen: binary.LittleEndian.Uint64(b[8:]), Base: binary.LittleEndian.Uint64(b[16:])}, nil
 }
 
