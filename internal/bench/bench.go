@@ -21,6 +21,10 @@ var benchmarks = map[string]benchmark{
 		summary: "put/get throughput against any Kinesis-compatible endpoint",
 		run:     runKinesisCommand,
 	},
+	"restart": {
+		summary: "time to ready, and memory, of serve restarting with many records retained",
+		run:     runRestartCommand,
+	},
 }
 
 // Main runs `tenantpulse bench <args>`; args[0] is the benchmark name
