@@ -76,6 +76,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("stream %q is declared twice in the config", s.Name)
 		}
 		seen[s.Name] = true
+		if !validStreamName(s.Name) {
+			return fmt.Errorf("stream name %q: use 1 to 128 of a-z, A-Z, 0-9, _ . -", s.Name)
+		}
 		if s.Shards < 1 {
 			return fmt.Errorf("stream %q: shards is %d; it must be at least 1", s.Name, s.Shards)
 		}
@@ -128,4 +131,16 @@ func applyFlags(fs *flag.FlagSet, from *Config, to *Config) {
 			to.SegmentBytes = from.SegmentBytes
 		}
 	})
+}
+
+func validStreamName(n string) bool {
+	if len(n) < 1 || len(n) > 128 {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
