@@ -173,6 +173,10 @@ func unmarshalJSON(body []byte, v any) error {
 		return Errorf(Serialization, "expected a JSON object at the top level, found %s", jsonKindAt(body, i))
 	}
 	if err := json.Unmarshal(body, v); err != nil {
+		var ie *json.InvalidUnmarshalError
+		if errors.As(err, &ie) { // the caller's bug, not the client's
+			return fmt.Errorf("cannot unmarshal JSON: %w", err)
+		}
 		return jsonError(err)
 	}
 	return nil
@@ -212,6 +216,10 @@ func unmarshalCBOR(body []byte, v any) error {
 		return Errorf(Serialization, "expected a CBOR map at the top level, found %s", found)
 	}
 	if err := cborDec.Unmarshal(body, v); err != nil {
+		var ie *cbor.InvalidUnmarshalError
+		if errors.As(err, &ie) { // the caller's bug, not the client's
+			return fmt.Errorf("cannot unmarshal CBOR: %w", err)
+		}
 		return cborError(err)
 	}
 	return nil

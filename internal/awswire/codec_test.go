@@ -187,6 +187,18 @@ func TestCodecUnmarshalErrors(t *testing.T) {
 	f(CBOR, "\xa1\x67Created\xc1\xfb\x7f\xf0\x00\x00\x00\x00\x00\x00", "finite")      // +Inf
 }
 
+func TestCodecUnmarshalCallerBug(t *testing.T) {
+	f := func(c Codec, body string) {
+		t.Helper()
+		var v sample
+		if err := c.Unmarshal([]byte(body), v); err == nil || IsType(err, Serialization) {
+			t.Fatalf("%s: Unmarshal into a non-pointer = %v; want a plain error (the caller's bug)", c, err)
+		}
+	}
+	f(JSON, "{}")
+	f(CBOR, "\xa0")
+}
+
 func TestCodecUnmarshalLenient(t *testing.T) {
 	f := func(c Codec, body string, want sample) {
 		t.Helper()

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 )
 
 // AWS error types (the wire __type), one per row of errorTable.
@@ -173,36 +171,9 @@ func setHeaders(h http.Header, c Codec, reqID string, contentLength int) {
 
 // appendCBORError appends the CBOR map {"__type": typ, "message": msg}.
 func appendCBORError(dst []byte, typ, msg string) []byte {
-	dst = append(dst, 0xa2) // map of 2 pairs
-	dst = appendCBORText(dst, "__type")
-	dst = appendCBORText(dst, typ)
-	dst = appendCBORText(dst, "message")
-	return appendCBORText(dst, msg)
-}
-
-// appendCBORText appends s as a CBOR text string, replacing invalid UTF-8.
-func appendCBORText(dst []byte, s string) []byte {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	dst = appendCBORHead(dst, 3, uint64(len(s)))
-	return append(dst, s...)
-}
-
-// appendCBORHead appends the head of a CBOR data item of major type major
-// with argument n.
-func appendCBORHead(dst []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(dst, m|byte(n))
-	case n <= 0xff:
-		return append(dst, m|24, byte(n))
-	case n <= 0xffff:
-		return append(dst, m|25, byte(n>>8), byte(n))
-	case n <= 0xffffffff:
-		return append(dst, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-	return append(dst, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32),
-		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	dst = AppendCBORMapHeader(dst, 2)
+	dst = AppendCBORText(dst, "__type")
+	dst = AppendCBORText(dst, typ)
+	dst = AppendCBORText(dst, "message")
+	return AppendCBORText(dst, msg)
 }

@@ -33,7 +33,9 @@ type PutRecordsEntry struct {
 // PutRecordsRequest is a decoded PutRecords request. Reuse one per worker
 // (or through a sync.Pool): after warm-up decoding does not allocate per
 // record. The body passed to Decode must not be modified while the result is
-// in use.
+// in use. A request keeps an arena as large as the largest body it decoded,
+// and Records can hold one entry per 3 body bytes ("{},"), so the caller must
+// cap the body size before decoding.
 type PutRecordsRequest struct {
 	StreamName string
 	StreamARN  string

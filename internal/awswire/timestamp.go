@@ -244,11 +244,7 @@ func (t Timestamp) MarshalCBOR() ([]byte, error) {
 // AppendTimestampCBOR appends tag 1 holding the integer ms, the CBOR form of
 // a Timestamp, for hot paths that build CBOR by hand.
 func AppendTimestampCBOR(dst []byte, ms int64) []byte {
-	dst = append(dst, 0xc1)
-	if ms >= 0 {
-		return appendCBORHead(dst, 0, uint64(ms))
-	}
-	return appendCBORHead(dst, 1, uint64(-(ms + 1)))
+	return AppendCBORInt(append(dst, 0xc1), ms)
 }
 
 // UnmarshalCBOR reads tag 1 or a bare number (integer milliseconds, float
