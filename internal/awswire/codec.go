@@ -93,7 +93,7 @@ var (
 		TagsMd:            cbor.TagsAllowed,
 		UTF8:              cbor.UTF8RejectInvalid,
 		DefaultMapType:    reflect.TypeFor[map[string]any](),
-		FieldNameMatching: cbor.FieldNameMatchingPreferCaseSensitive,
+		FieldNameMatching: cbor.FieldNameMatchingCaseSensitive,
 	})
 	cborEnc = mustEncMode(cbor.EncOptions{
 		Sort:          cbor.SortNone,
@@ -172,7 +172,7 @@ func unmarshalJSON(body []byte, v any) error {
 	if body[i] != '{' {
 		return Errorf(Serialization, "expected a JSON object at the top level, found %s", jsonKindAt(body, i))
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := json.Unmarshal(ignoreCaseMismatches(body, v), v); err != nil {
 		var ie *json.InvalidUnmarshalError
 		if errors.As(err, &ie) { // the caller's bug, not the client's
 			return fmt.Errorf("cannot unmarshal JSON: %w", err)

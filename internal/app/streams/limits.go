@@ -68,7 +68,9 @@ func (l *shardLimits) allowPut(stream, shard string, n int) bool {
 	defer q.mu.Unlock()
 	q.putRecs.refill(now, putRecordsPerSec, putRecordsPerSec)
 	q.putBytes.refill(now, putBytesPerSec, putBytesPerSec)
-	if q.putRecs.tokens < 1 || q.putBytes.tokens < float64(n) {
+	// A record larger than the whole per-second byte quota (a 1 MiB record
+	// with its key) passes on a full bucket and leaves a debt.
+	if q.putRecs.tokens < 1 || q.putBytes.tokens < float64(min(n, putBytesPerSec)) {
 		return false
 	}
 	q.putRecs.tokens--

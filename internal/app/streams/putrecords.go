@@ -86,19 +86,23 @@ func (s *Service) putRecords(c *call) error {
 		ps.entries[i] = ps.entries[i][:0]
 		ps.errs[i] = nil
 	}
+	// Validate every record before any is charged or written: a request
+	// with one bad record is refused whole.
 	for i := range req.Records {
 		r := &req.Records[i]
 		key, err := checkRecord("records."+strconv.Itoa(i+1)+".member.", r.PartitionKey, r.HasData, len(r.Data), r.ExplicitHashKey)
 		if err != nil {
 			return err
 		}
-		sh := st.ShardFor(key)
-		if s.limits != nil && !s.limits.allowPut(st.Name(), sh.ID(), len(r.Data)+len(r.PartitionKey)) {
+		ps.shardOf[i] = int32(st.ShardFor(key).Index())
+	}
+	for i := range req.Records {
+		r := &req.Records[i]
+		k := int(ps.shardOf[i])
+		if s.limits != nil && !s.limits.allowPut(st.Name(), shards[k].ID(), len(r.Data)+len(r.PartitionKey)) {
 			ps.shardOf[i] = -1
 			continue
 		}
-		k := sh.Index()
-		ps.shardOf[i] = int32(k)
 		ps.posOf[i] = int32(len(ps.entries[k]))
 		ps.entries[k] = append(ps.entries[k], streamlog.Entry{PartitionKey: r.PartitionKey, Data: r.Data})
 	}
