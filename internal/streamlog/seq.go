@@ -36,18 +36,31 @@ func (q Seq) String() string {
 	return string(q.AppendTo(b[:0]))
 }
 
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendPadded appends v in decimal, zero-padded to width digits (v must
+// fit in width digits).
 func appendPadded(dst []byte, v uint64, width int) []byte {
-	var b [20]byte
-	i := len(b)
-	for v > 0 {
+	n := len(dst)
+	dst = append(dst, "00000000000000000000"[:width]...)
+	i := n + width
+	for v >= 100 {
+		q := v / 100
+		r := v - q*100
+		i -= 2
+		dst[i], dst[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+		v = q
+	}
+	if v >= 10 {
+		i -= 2
+		dst[i], dst[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+	} else if v > 0 {
 		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
+		dst[i] = byte('0' + v)
 	}
-	for n := len(b) - i; n < width; n++ {
-		dst = append(dst, '0')
-	}
-	return append(dst, b[i:]...)
+	return dst
 }
 
 // ParseSeq parses the decimal form of a sequence number this store issued.

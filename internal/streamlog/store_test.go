@@ -284,3 +284,24 @@ func TestConcurrentAppends(t *testing.T) {
 		last[string(r.PartitionKey)] = k
 	}
 }
+
+func TestAppendPadded(t *testing.T) {
+	f := func(v uint64, width int, want string) {
+		t.Helper()
+		if got := string(appendPadded([]byte("x"), v, width)); got != "x"+want {
+			t.Fatalf("appendPadded(%d, %d) = %q, want x%s", v, width, got, want)
+		}
+	}
+	f(0, 3, "000")
+	f(7, 3, "007")
+	f(10, 3, "010")
+	f(99, 2, "99")
+	f(100, 5, "00100")
+	f(1764108546123, 20, "00000001764108546123")
+	f(18446744073709551615, 20, "18446744073709551615")
+	for _, q := range []Seq{{}, {Gen: 1, Shard: 99, Offset: 1000}, {Gen: 1<<64 - 1, Shard: 1<<32 - 1, Offset: 1<<64 - 1}} {
+		if p, err := ParseSeq(q.String()); err != nil || p != q {
+			t.Fatalf("ParseSeq(%s) = %v, %v", q, p, err)
+		}
+	}
+}

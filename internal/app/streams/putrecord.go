@@ -39,20 +39,26 @@ type putRecordOutput struct {
 const maxDataBytes = 1 << 20
 
 // checkRecord validates one record's key, data and explicit hash key and
-// returns the hash key that routes it. field prefixes validation messages
-// ("" for PutRecord, "records.N.member." for PutRecords).
-func checkRecord(field string, pk []byte, hasData bool, dataLen int, ehk []byte) (streamlog.HashKey, error) {
+// returns the hash key that routes it. index is the record's position in a
+// PutRecords request, or -1 for PutRecord; it names the member in messages.
+func checkRecord(index int, pk []byte, hasData bool, dataLen int, ehk []byte) (streamlog.HashKey, error) {
+	field := func() string {
+		if index < 0 {
+			return ""
+		}
+		return "records." + strconv.Itoa(index+1) + ".member."
+	}
 	if pk == nil {
-		return streamlog.HashKey{}, validationf("null", field+"partitionKey", "not be null")
+		return streamlog.HashKey{}, validationf("null", field()+"partitionKey", "not be null")
 	}
 	if n := utf8.RuneCount(pk); n < 1 || n > 256 {
-		return streamlog.HashKey{}, validationf(string(pk), field+"partitionKey", "have length between 1 and 256")
+		return streamlog.HashKey{}, validationf(string(pk), field()+"partitionKey", "have length between 1 and 256")
 	}
 	if !hasData {
-		return streamlog.HashKey{}, validationf("null", field+"data", "not be null")
+		return streamlog.HashKey{}, validationf("null", field()+"data", "not be null")
 	}
 	if dataLen > maxDataBytes {
-		return streamlog.HashKey{}, validationf("java.nio.HeapByteBuffer[pos=0 lim="+strconv.Itoa(dataLen)+"]", field+"data", "have length less than or equal to 1048576")
+		return streamlog.HashKey{}, validationf("java.nio.HeapByteBuffer[pos=0 lim="+strconv.Itoa(dataLen)+"]", field()+"data", "have length less than or equal to 1048576")
 	}
 	if ehk != nil {
 		k, err := streamlog.ParseHashKey(ehk)
@@ -76,7 +82,7 @@ func (s *Service) putRecord(c *call) error {
 	if in.ExplicitHashKey != nil {
 		ehk = []byte(*in.ExplicitHashKey)
 	}
-	key, err := checkRecord("", pk, in.Data != nil, len(in.Data), ehk)
+	key, err := checkRecord(-1, pk, in.Data != nil, len(in.Data), ehk)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func (s *Service) putRecords(c *call) error {
 	// with one bad record is refused whole.
 	for i := range req.Records {
 		r := &req.Records[i]
-		key, err := checkRecord("records."+strconv.Itoa(i+1)+".member.", r.PartitionKey, r.HasData, len(r.Data), r.ExplicitHashKey)
+		key, err := checkRecord(i, r.PartitionKey, r.HasData, len(r.Data), r.ExplicitHashKey)
 		if err != nil {
 			return err
 		}
