@@ -93,7 +93,7 @@ type Commit struct {
 	done   chan struct{}
 	// enqueues counts the Enqueue calls the batch gathered.
 	enqueues int
-	err    error
+	err      error
 }
 
 // Wait blocks until the records are acknowledged (on disk, or written when

@@ -42,8 +42,8 @@ type Options struct {
 	// CommitDelay is how long the committer waits for more writers to join
 	// a batch when the previous batch had several; 0 never waits.
 	CommitDelay time.Duration
-	Logger          *slog.Logger
-	Now             func() time.Time
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 func (o *Options) withDefaults() {
