@@ -216,7 +216,7 @@ func (sh *Shard) committer() {
 		sh.mu.Lock()
 		sh.committing = nil
 		if err != nil {
-			sh.log.Error("cannot write records; the batch is refused", "shard", sh.id, "records", c.end-c.first, "error", err)
+			sh.log.Error("cannot write records; the batch is refused", "records", c.end-c.first, "error", err)
 			// Later offsets were assigned after this batch's; refuse them
 			// too so offsets stay dense, and reuse this batch's.
 			if p := sh.pending; p != nil {
@@ -533,9 +533,10 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 		}
 	}
 	if seg.end > seg.base {
+		// The index only speeds up the next start; without room for it
+		// (a full disk) the segment is scanned again next time.
 		if err := fsutil.WriteAtomic(idxPath(path), seg.index().encode()); err != nil {
-			f.Close()
-			return nil, err
+			log.Warn("cannot write segment index; it will be rebuilt at the next start", "path", path, "error", err)
 		}
 	}
 	return seg, nil
