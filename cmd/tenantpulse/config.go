@@ -23,7 +23,6 @@ type Config struct {
 	ShardLimit    int            `yaml:"shard_limit"`
 	MinFreeBytes  uint64         `yaml:"min_free_bytes"`
 	SegmentBytes  int64          `yaml:"segment_bytes"`
-	CommitDelay   time.Duration  `yaml:"commit_delay"`
 	Streams       []StreamConfig `yaml:"streams"`
 }
 
@@ -38,7 +37,7 @@ func defaultConfig() Config {
 	return Config{
 		Listen: "127.0.0.1:8080", Data: "./data", Region: "us-east-1", LogLevel: "info",
 		Fsync: "always", FsyncInterval: 100 * time.Millisecond, ShardLimit: 500,
-		MinFreeBytes: 64 << 20, SegmentBytes: 64 << 20, CommitDelay: 300 * time.Microsecond,
+		MinFreeBytes: 64 << 20, SegmentBytes: 64 << 20,
 		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
@@ -64,9 +63,6 @@ func (c *Config) validate() error {
 	}
 	if c.FsyncInterval <= 0 {
 		return fmt.Errorf("fsync_interval %s must be positive", c.FsyncInterval)
-	}
-	if c.CommitDelay < 0 || c.CommitDelay > time.Second {
-		return fmt.Errorf("commit_delay %s must be between 0 and 1s", c.CommitDelay)
 	}
 	if c.ShardLimits != "" && c.ShardLimits != "aws" && c.ShardLimits != "none" {
 		return fmt.Errorf("shard_limits is %q; use aws or none", c.ShardLimits)
@@ -108,7 +104,6 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.IntVar(&f.ShardLimit, "shard-limit", d.ShardLimit, "account-wide open shard limit (DescribeLimits)")
 	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", d.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
 	fs.Int64Var(&f.SegmentBytes, "segment-bytes", d.SegmentBytes, "seal a segment file past this size")
-	fs.DurationVar(&f.CommitDelay, "commit-delay", d.CommitDelay, "with concurrent writers, wait this long for more records before each fsync (0: never)")
 }
 
 func applyFlags(fs *flag.FlagSet, from *Config, to *Config) {
@@ -134,8 +129,6 @@ func applyFlags(fs *flag.FlagSet, from *Config, to *Config) {
 			to.MinFreeBytes = from.MinFreeBytes
 		case "segment-bytes":
 			to.SegmentBytes = from.SegmentBytes
-		case "commit-delay":
-			to.CommitDelay = from.CommitDelay
 		}
 	})
 }

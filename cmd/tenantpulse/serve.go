@@ -65,7 +65,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	started := time.Now()
 	store, err := streamlog.Open(streamlog.Options{
 		Dir: cfg.Data, Fsync: streamlog.FsyncMode(cfg.Fsync), FsyncInterval: cfg.FsyncInterval,
-		SegmentBytes: cfg.SegmentBytes, CommitDelay: cfg.CommitDelay, MinFreeBytes: cfg.MinFreeBytes, Logger: log.With("component", "streamlog"),
+		SegmentBytes: cfg.SegmentBytes, MinFreeBytes: cfg.MinFreeBytes, Logger: log.With("component", "streamlog"),
 	})
 	if err != nil {
 		return fmt.Errorf("cannot open the stream store in %s: %w", cfg.Data, err)

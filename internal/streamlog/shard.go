@@ -55,7 +55,6 @@ type Shard struct {
 	pending    *Commit
 	committing *Commit // the batch the committer is writing, for failure roll-back
 	gen        uint64
-	concurrent bool // the last batch gathered several Enqueue calls
 	closed     bool
 	failed     error
 
@@ -80,9 +79,6 @@ type visiblePos struct {
 	pos int64
 }
 
-// commitDelayBytes: a batch this large is written without CommitDelay.
-const commitDelayBytes = 1 << 20
-
 // Commit is one group of appended records on its way to disk.
 type Commit struct {
 	buf    []byte
@@ -91,9 +87,7 @@ type Commit struct {
 	lastTs int64
 	prevTs int64
 	done   chan struct{}
-	// enqueues counts the Enqueue calls the batch gathered.
-	enqueues int
-	err      error
+	err    error
 }
 
 // Wait blocks until the records are acknowledged (on disk, or written when
@@ -155,7 +149,6 @@ func (sh *Shard) Enqueue(entries []Entry, seqs []Seq) (*Commit, int64, error) {
 	}
 	c.end = sh.nextOffset
 	c.lastTs = ts
-	c.enqueues++
 	sh.lastTs = ts
 	return c, ts, nil
 }
@@ -198,15 +191,6 @@ func (sh *Shard) committer() {
 			sh.mu.Unlock()
 			return
 		}
-		if d := sh.opts.CommitDelay; d > 0 && sh.concurrent && !sh.closed && len(c.buf) < commitDelayBytes {
-			// Several writers are active: give them a moment to join this
-			// batch, so one fsync acknowledges more records.
-			sh.mu.Unlock()
-			time.Sleep(d)
-			sh.mu.Lock()
-			c = sh.pending
-		}
-		sh.concurrent = c.enqueues > 1
 		sh.pending = nil
 		sh.committing = c
 		sh.mu.Unlock()

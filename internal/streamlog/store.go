@@ -39,11 +39,8 @@ type Options struct {
 	MaxPendingBytes int           // 64 MiB per shard waiting to be written, then ErrThrottled
 	MinFreeBytes    uint64        // 64 MiB: below this much free disk, writes get ErrThrottled
 	RetentionCheck  time.Duration // 1m: how often expired segments are deleted
-	// CommitDelay is how long the committer waits for more writers to join
-	// a batch when the previous batch had several; 0 never waits.
-	CommitDelay time.Duration
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 func (o *Options) withDefaults() {
