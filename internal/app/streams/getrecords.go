@@ -46,15 +46,57 @@ const (
 	maxGetRecordBytes = 10 << 20
 )
 
+// readChunk is the size of one read buffer. A GetRecords reads into as
+// many as it needs (up to 10 MiB of records), so a typical response uses one
+// and memory stays proportional to what is actually returned.
+const readChunk = 2<<20 + streamlog.MinReadBuffer
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, readChunk); return &b }}
+
 type getScratch struct {
-	buf  []byte
-	recs []streamlog.Record
-	out  []byte
+	chunks []*[]byte
+	recs   []streamlog.Record
+	out    []byte
 }
 
-var getPool = sync.Pool{New: func() any {
-	return &getScratch{buf: make([]byte, 0, maxGetRecordBytes+streamlog.MinReadBuffer)}
-}}
+var getPool = sync.Pool{New: func() any { return new(getScratch) }}
+
+func (gs *getScratch) release() {
+	for _, b := range gs.chunks {
+		chunkPool.Put(b)
+	}
+	gs.chunks = gs.chunks[:0]
+	clear(gs.recs) // drop references into the chunks
+	gs.recs = gs.recs[:0]
+	if cap(gs.out) > 16<<20 {
+		gs.out = nil
+	}
+	getPool.Put(gs)
+}
+
+// read reads up to limit records and maxGetRecordBytes from off, chunk by
+// chunk, into gs.recs.
+func (gs *getScratch) read(sh *streamlog.Shard, off uint64, limit int) (streamlog.ReadResult, error) {
+	total := streamlog.ReadResult{Next: off}
+	bytes := 0
+	for {
+		chunk := chunkPool.Get().(*[]byte)
+		gs.chunks = append(gs.chunks, chunk)
+		res, err := sh.Read(total.Next, limit-len(gs.recs), maxGetRecordBytes-bytes, (*chunk)[:0], gs.recs[len(gs.recs):])
+		if err != nil {
+			return total, err
+		}
+		for _, r := range res.Records {
+			bytes += len(r.Data) + len(r.PartitionKey)
+		}
+		gs.recs = append(gs.recs, res.Records...)
+		total.Next, total.AtEnd, total.End = res.Next, res.AtEnd, res.End
+		if res.AtEnd || len(res.Records) == 0 || len(gs.recs) >= limit || bytes >= maxGetRecordBytes-streamlog.MinReadBuffer {
+			total.Records = gs.recs
+			return total, nil
+		}
+	}
+}
 
 func (s *Service) getRecords(c *call) error {
 	var in getRecordsInput
@@ -95,12 +137,11 @@ func (s *Service) getRecords(c *call) error {
 		limit = int(*in.Limit)
 	}
 	gs := getPool.Get().(*getScratch)
-	defer getPool.Put(gs)
-	res, err := sh.Read(it.offset, limit, maxGetRecordBytes, gs.buf, gs.recs)
+	defer gs.release()
+	res, err := gs.read(sh, it.offset, limit)
 	if err != nil {
 		return err
 	}
-	gs.recs = res.Records
 	var behind int64
 	bytes := 0
 	for i := range res.Records {
@@ -117,9 +158,6 @@ func (s *Service) getRecords(c *call) error {
 	if c.codec == awswire.JSON {
 		gs.out = appendGetRecordsJSON(gs.out[:0], res.Records, sh.Index(), next, behind)
 		awswire.WriteRaw(c.w, c.codec, c.reqID, gs.out)
-		if cap(gs.out) > 32<<20 {
-			gs.out = nil
-		}
 		return nil
 	}
 	out := getRecordsOutput{Records: make([]recordOut, len(res.Records)), NextShardIterator: next, MillisBehindLatest: behind}
