@@ -30,6 +30,9 @@ func (q Seq) AppendTo(dst []byte) []byte {
 	return appendPadded(dst, q.Offset, 20)
 }
 
+// AppendOffset appends the last 20 digits of a sequence number: the offset.
+func AppendOffset(dst []byte, off uint64) []byte { return appendPadded(dst, off, 20) }
+
 // String returns the 56-digit decimal form of q.
 func (q Seq) String() string {
 	var b [SeqLen]byte

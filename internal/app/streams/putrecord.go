@@ -41,7 +41,7 @@ const maxDataBytes = 1 << 20
 // checkRecord validates one record's key, data and explicit hash key and
 // returns the hash key that routes it. index is the record's position in a
 // PutRecords request, or -1 for PutRecord; it names the member in messages.
-func checkRecord(index int, pk []byte, hasData bool, dataLen int, ehk []byte) (streamlog.HashKey, error) {
+func (s *Service) checkRecord(index int, pk []byte, hasData bool, dataLen int, ehk []byte) (streamlog.HashKey, error) {
 	field := func() string {
 		if index < 0 {
 			return ""
@@ -67,7 +67,7 @@ func checkRecord(index int, pk []byte, hasData bool, dataLen int, ehk []byte) (s
 		}
 		return k, nil
 	}
-	return streamlog.HashPartitionKey(pk), nil
+	return s.hashes.hash(pk), nil
 }
 
 func (s *Service) putRecord(c *call) error {
@@ -82,7 +82,7 @@ func (s *Service) putRecord(c *call) error {
 	if in.ExplicitHashKey != nil {
 		ehk = []byte(*in.ExplicitHashKey)
 	}
-	key, err := checkRecord(-1, pk, in.Data != nil, len(in.Data), ehk)
+	key, err := s.checkRecord(-1, pk, in.Data != nil, len(in.Data), ehk)
 	if err != nil {
 		return err
 	}

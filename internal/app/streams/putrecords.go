@@ -40,13 +40,14 @@ type putRecordsOutput struct {
 
 // putScratch is reused across PutRecords requests.
 type putScratch struct {
-	req     awswire.PutRecordsRequest
-	shardOf []int32 // record -> shard index, -1 if failed before writing
-	posOf   []int32 // record -> position in its shard's batch
-	entries [][]streamlog.Entry
-	seqs    [][]streamlog.Seq
-	errs    []error
-	out     []byte
+	req      awswire.PutRecordsRequest
+	shardOf  []int32 // record -> shard index, -1 if failed before writing
+	posOf    []int32 // record -> position in its shard's batch
+	entries  [][]streamlog.Entry
+	seqs     [][]streamlog.Seq
+	errs     []error
+	out      []byte
+	prefixes []seqPrefix // per shard
 }
 
 var putPool = sync.Pool{New: func() any { return new(putScratch) }}
@@ -90,7 +91,7 @@ func (s *Service) putRecords(c *call) error {
 	// with one bad record is refused whole.
 	for i := range req.Records {
 		r := &req.Records[i]
-		key, err := checkRecord(i, r.PartitionKey, r.HasData, len(r.Data), r.ExplicitHashKey)
+		key, err := s.checkRecord(i, r.PartitionKey, r.HasData, len(r.Data), r.ExplicitHashKey)
 		if err != nil {
 			return err
 		}
@@ -169,6 +170,10 @@ func appendPutRecordsJSON(b []byte, ps *putScratch, shards []*streamlog.Shard, f
 	b = append(b, `{"FailedRecordCount":`...)
 	b = strconv.AppendInt(b, int64(failed), 10)
 	b = append(b, `,"Records":[`...)
+	ps.prefixes = resize(ps.prefixes, len(shards))
+	for i := range ps.prefixes {
+		ps.prefixes[i].valid = false
+	}
 	for i := range ps.req.Records {
 		if i > 0 {
 			b = append(b, ',')
@@ -183,7 +188,7 @@ func appendPutRecordsJSON(b []byte, ps *putScratch, shards []*streamlog.Shard, f
 		}
 		k := ps.shardOf[i]
 		b = append(b, `{"SequenceNumber":"`...)
-		b = ps.seqs[k][ps.posOf[i]].AppendTo(b)
+		b = appendSeq(b, ps.seqs[k][ps.posOf[i]], &ps.prefixes[k])
 		b = append(b, `","ShardId":"`...)
 		b = append(b, shards[k].ID()...)
 		b = append(b, `"}`...)
@@ -196,4 +201,22 @@ func resize[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// seqPrefix caches the first 36 digits of a sequence number (49, the
+// generation and the shard), which records of one shard and writer share.
+type seqPrefix struct {
+	valid  bool
+	gen    uint64
+	shard  uint32
+	digits []byte
+}
+
+func appendSeq(b []byte, q streamlog.Seq, p *seqPrefix) []byte {
+	if !p.valid || p.gen != q.Gen || p.shard != q.Shard {
+		p.digits = q.AppendTo(p.digits[:0])[:streamlog.SeqLen-20]
+		p.valid, p.gen, p.shard = true, q.Gen, q.Shard
+	}
+	b = append(b, p.digits...)
+	return streamlog.AppendOffset(b, q.Offset)
 }

@@ -52,6 +52,7 @@ type Service struct {
 	ops    map[string]func(*call) error
 	iters  *iteratorCodec
 	limits *shardLimits
+	hashes *hashCache
 
 	createMu sync.Mutex // serializes CreateStream's limit check with creation
 
@@ -76,7 +77,7 @@ func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{opts: opts, store: opts.Store, log: opts.Logger, iters: newIteratorCodec()}
+	s := &Service{opts: opts, store: opts.Store, log: opts.Logger, iters: newIteratorCodec(), hashes: newHashCache()}
 	if opts.ShardLimits == "aws" {
 		s.limits = newShardLimits(opts.Now)
 	}
