@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -77,9 +76,7 @@ func restartBench(ctx context.Context, dir, binary string, records int64, size, 
 	for _, kind := range []string{"clean", "kill-9"} {
 		for i := 0; i < runs; i++ {
 			if kind == "kill-9" {
-				// A crash leaves the segment being written without an
-				// index: recovery scans it. Make that the biggest one.
-				dropNewestIndexes(filepath.Join(dir, "streams"))
+				dropLargestIndexes(filepath.Join(dir, "streams"))
 			}
 			ready, rss, err := timeStart(ctx, binary, dir, kind)
 			if err != nil {
@@ -232,15 +229,22 @@ func timeStart(ctx context.Context, binary, dir, stop string) (time.Duration, ui
 	return ready, rss, nil
 }
 
-// dropNewestIndexes removes, in every shard directory under dir, the index
-// of the newest segment that has one, as a crash while writing it would.
-func dropNewestIndexes(dir string) {
+// dropLargestIndexes removes, in every shard directory under dir, the index
+// of the largest segment: a crash leaves the segment being written without
+// an index, and it can be a full one, so recovery scans it whole.
+func dropLargestIndexes(dir string) {
 	shardDirs, _ := filepath.Glob(filepath.Join(dir, "*", "shardId-*"))
 	for _, sd := range shardDirs {
-		idx, _ := filepath.Glob(filepath.Join(sd, "*.idx"))
-		if len(idx) > 0 {
-			sort.Strings(idx)
-			os.Remove(idx[len(idx)-1])
+		segs, _ := filepath.Glob(filepath.Join(sd, "*.seg"))
+		var largest string
+		var size int64 = -1
+		for _, s := range segs {
+			if fi, err := os.Stat(s); err == nil && fi.Size() > size {
+				largest, size = s, fi.Size()
+			}
+		}
+		if largest != "" {
+			os.Remove(strings.TrimSuffix(largest, ".seg") + ".idx")
 		}
 	}
 }
