@@ -3,6 +3,7 @@ package awswire
 import (
 	"encoding/base64"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // jsonSafe[c] is true for ASCII bytes that go into a JSON string unescaped.
@@ -54,40 +55,10 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// AppendBytesString is AppendString for a []byte.
+// AppendBytesString is AppendString for a []byte. It views s as a string
+// without copying: AppendString only reads it and keeps no reference.
 func AppendBytesString(dst []byte, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return AppendString(dst, unsafe.String(unsafe.SliceData(s), len(s)))
 }
 
 // AppendBase64 appends b as a quoted standard, padded base64 string ("aGk=").
