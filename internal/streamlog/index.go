@@ -102,6 +102,7 @@ type segment struct {
 
 	end     uint64 // offset after the last record
 	size    int64  // bytes of valid records, header included
+	alloc   int64  // bytes the file holds: size plus preallocated zeros (active segment; under Shard.wmu)
 	firstTs int64
 	lastTs  int64
 	idx     []idxEntry

@@ -154,6 +154,10 @@ func (sh *Shard) Read(from uint64, maxRecords, maxBytes int, buf []byte, recs []
 		for pos < v.limit && !full && len(res.Records) < maxRecords {
 			n := int(min(int64(len(buf)-used), v.limit-pos, readChunk))
 			if n < frameHeadSize {
+				// The buffer is used up (or the segment ends inside a
+				// frame header, which the visible position rules out):
+				// stop here, the caller reads on from res.Next.
+				full = true
 				break
 			}
 			chunk := buf[used : used+n]

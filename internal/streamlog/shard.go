@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
@@ -239,11 +240,18 @@ func (sh *Shard) write(c *Commit) error {
 	pos := a.size
 	if _, err := a.f.WriteAt(c.buf, pos); err != nil {
 		a.f.Truncate(pos)
+		a.alloc = pos
 		return fmt.Errorf("cannot write segment %q: %w", a.path, err)
 	}
+	need := pos + int64(len(c.buf))
+	a.alloc = max(a.alloc, need)
+	if step := sh.opts.PreallocBytes; step > 0 && a.alloc-need < step/4 {
+		sh.prealloc(a, need+step)
+	}
 	if sh.opts.Fsync == FsyncAlways {
-		if err := a.f.Sync(); err != nil {
+		if err := datasync(a.f); err != nil {
 			a.f.Truncate(pos)
+			a.alloc = pos
 			return fmt.Errorf("cannot fsync segment %q: %w", a.path, err)
 		}
 	}
@@ -280,7 +288,10 @@ func (sh *Shard) write(c *Commit) error {
 // base. Called with wmu held.
 func (sh *Shard) roll(base uint64) error {
 	old := sh.active
-	if err := old.f.Sync(); err != nil {
+	if err := sh.trimPrealloc(old); err != nil {
+		return err
+	}
+	if err := datasync(old.f); err != nil {
 		return fmt.Errorf("cannot fsync segment %q: %w", old.path, err)
 	}
 	// Everything in the old segment is durable now.
@@ -301,6 +312,62 @@ func (sh *Shard) roll(base uint64) error {
 	sh.segs = append(sh.segs, seg)
 	sh.active = seg
 	sh.rmu.Unlock()
+	return nil
+}
+
+// prealloc extends the active segment with zeros up to end, so that the
+// next writes overwrite allocated blocks within the file's size: their
+// fdatasync then has no metadata to journal, which halves its cost on ext4.
+// It is only an optimization: if the disk has no room, the file is cut back
+// and writes go on appending. Called with wmu held.
+func (sh *Shard) prealloc(a *segment, end int64) {
+	from := a.alloc
+	for off := from; off < end; off += int64(len(zeros)) {
+		n := min(int64(len(zeros)), end-off)
+		if _, err := a.f.WriteAt(zeros[:n], off); err != nil {
+			a.f.Truncate(from)
+			sh.log.Debug("cannot preallocate segment space", "path", a.path, "error", err)
+			return
+		}
+	}
+	a.alloc = end
+}
+
+var zeros = make([]byte, 256<<10)
+
+// trimPrealloc cuts the preallocated zeros off the end of a segment being
+// sealed. Called with wmu held.
+func (sh *Shard) trimPrealloc(a *segment) error {
+	if a.alloc > a.size {
+		if err := a.f.Truncate(a.size); err != nil {
+			return fmt.Errorf("cannot trim segment %q: %w", a.path, err)
+		}
+		a.alloc = a.size
+	}
+	return nil
+}
+
+// datasync flushes f's data and the metadata needed to read it
+// (fdatasync), retrying on EINTR.
+func datasync(f *os.File) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			serr = syscall.Fdatasync(int(fd))
+			if serr != syscall.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
+	}
 	return nil
 }
 
@@ -331,7 +398,7 @@ func (sh *Shard) syncNow() {
 	if !behind {
 		return
 	}
-	if err := w.seg.f.Sync(); err != nil {
+	if err := datasync(w.seg.f); err != nil {
 		sh.log.Error("cannot fsync segment", "path", w.seg.path, "error", err)
 		return
 	}
@@ -373,7 +440,7 @@ func createSegment(dir string, gen, base uint64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	return &segment{path: path, gen: gen, base: base, f: f, end: base, size: segHeaderSize}, nil
+	return &segment{path: path, gen: gen, base: base, f: f, end: base, size: segHeaderSize, alloc: segHeaderSize}, nil
 }
 
 // openShard recovers a shard's segments from dir and starts a new active
@@ -506,7 +573,11 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 		return nil, err
 	}
 	if seg.size < fi.Size() {
-		log.Warn("truncating torn tail of segment", "path", path, "bytes", fi.Size()-seg.size, "records_kept", seg.end-seg.base)
+		if tailIsZeros(f, seg.size, fi.Size()) {
+			log.Debug("discarding preallocated space of segment", "path", path, "bytes", fi.Size()-seg.size)
+		} else {
+			log.Warn("truncating torn tail of segment", "path", path, "bytes", fi.Size()-seg.size, "records_kept", seg.end-seg.base)
+		}
 		if err := f.Truncate(seg.size); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("cannot truncate segment %q: %w", path, err)
@@ -524,6 +595,24 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 		}
 	}
 	return seg, nil
+}
+
+// tailIsZeros reports whether f holds only zero bytes in [from, to): space
+// preallocated by a writer that stopped, not a torn record.
+func tailIsZeros(f *os.File, from, to int64) bool {
+	buf := make([]byte, 64<<10)
+	for off := from; off < to; off += int64(len(buf)) {
+		n := min(int64(len(buf)), to-off)
+		if _, err := f.ReadAt(buf[:n], off); err != nil && err != io.EOF {
+			return false
+		}
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // scanSegment reads a segment's records from the start, building its index
@@ -595,8 +684,16 @@ func (sh *Shard) close() {
 	}
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
-	if err := sh.active.f.Sync(); err != nil {
+	// Seal the active segment so the next start need not scan it.
+	a := sh.active
+	if err := sh.trimPrealloc(a); err != nil {
+		sh.log.Error("cannot trim segment at close", "error", err)
+	} else if err := datasync(a.f); err != nil {
 		sh.log.Error("cannot fsync segment at close", "error", err)
+	} else if a.end > a.base {
+		if err := fsutil.WriteAtomic(idxPath(a.path), a.index().encode()); err != nil {
+			sh.log.Warn("cannot write segment index at close; the next start scans the segment", "error", err)
+		}
 	}
 	sh.rmu.Lock()
 	defer sh.rmu.Unlock()

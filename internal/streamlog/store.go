@@ -31,11 +31,15 @@ const (
 
 // Options configures a Store. Zero values take the defaults shown.
 type Options struct {
-	Dir             string
-	Fsync           FsyncMode     // FsyncAlways
-	FsyncInterval   time.Duration // 100ms, with FsyncInterval
-	SegmentBytes    int64         // 64 MiB: a segment is sealed past this size
-	SegmentMaxAge   time.Duration // 1h: or when its first record is this old
+	Dir           string
+	Fsync         FsyncMode     // FsyncAlways
+	FsyncInterval time.Duration // 100ms, with FsyncInterval
+	SegmentBytes  int64         // 64 MiB: a segment is sealed past this size
+	SegmentMaxAge time.Duration // 1h: or when its first record is this old
+	// PreallocBytes of zeros are kept ahead of the active segment's end so
+	// that syncs need no metadata update; default SegmentBytes/16 within
+	// [64 KiB, 4 MiB]; negative turns it off.
+	PreallocBytes   int64
 	MaxPendingBytes int           // 64 MiB per shard waiting to be written, then ErrThrottled
 	MinFreeBytes    uint64        // 64 MiB: below this much free disk, writes get ErrThrottled
 	RetentionCheck  time.Duration // 1m: how often expired segments are deleted
@@ -52,6 +56,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.SegmentBytes <= 0 {
 		o.SegmentBytes = 64 << 20
+	}
+	if o.PreallocBytes == 0 {
+		o.PreallocBytes = min(max(o.SegmentBytes/16, 64<<10), 4<<20)
 	}
 	if o.SegmentMaxAge <= 0 {
 		o.SegmentMaxAge = time.Hour

@@ -336,3 +336,91 @@ func TestIntervalModeReadersSeeOnlySynced(t *testing.T) {
 		t.Fatalf("after restart %d records, want 1", len(got))
 	}
 }
+
+// The active segment keeps zeroed space ahead of its end; a crash leaves it
+// there, and recovery keeps every record and drops the zeros.
+func TestPreallocatedSpaceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, func(o *Options) { o.SegmentBytes = 1 << 20 })
+	st, _ := s.CreateStream(StreamConfig{Name: "p", ShardCount: 1})
+	sh := st.Shards()[0]
+	seq := make([]Seq, 1)
+	for i := 0; i < 100; i++ {
+		if _, err := sh.Append([]Entry{{PartitionKey: []byte("k"), Data: []byte(fmt.Sprintf("r%d", i))}}, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := sh.active.path
+	fi, _ := os.Stat(active)
+	if fi.Size() <= sh.active.size {
+		t.Fatalf("active segment is %d bytes for %d bytes of records: nothing preallocated", fi.Size(), sh.active.size)
+	}
+	// A crash: copy the files as they are, without closing.
+	crashed := t.TempDir()
+	if err := os.CopyFS(crashed, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if fi, _ := os.Stat(active); fi.Size() != sh.active.size {
+		t.Fatalf("after a clean close the segment is %d bytes, want %d (trimmed)", fi.Size(), sh.active.size)
+	}
+	s2 := openTest(t, crashed, nil)
+	defer s2.Close()
+	st2, _ := s2.Stream("p")
+	got := readAll(t, st2.Shards()[0], 0)
+	if len(got) != 100 || string(got[99].Data) != "r99" {
+		t.Fatalf("after the crash %d records, want 100", len(got))
+	}
+	if _, err := st2.Shards()[0].Append([]Entry{{PartitionKey: []byte("k"), Data: []byte("next")}}, seq); err != nil || seq[0].Offset != 100 {
+		t.Fatalf("append after recovery: offset %d, %v; want 100", seq[0].Offset, err)
+	}
+}
+
+// Reads into a buffer that fills up part-way stop there and go on from
+// where they stopped, whatever the buffer size and record sizes.
+func TestReadWithSmallBuffers(t *testing.T) {
+	s := openTest(t, t.TempDir(), nil)
+	defer s.Close()
+	st, _ := s.CreateStream(StreamConfig{Name: "b", ShardCount: 1})
+	sh := st.Shards()[0]
+	var want []string
+	seqs := make([]Seq, 500)
+	var batch []Entry
+	for i := 0; i < 15000; i++ {
+		// 100-byte frames: the buffer sizes below end at every position
+		// inside a frame, the header's first 8 bytes included.
+		d := fmt.Sprintf("%06d-%s", i, bytes.Repeat([]byte("z"), 66))
+		want = append(want, d)
+		batch = append(batch, Entry{PartitionKey: []byte("k"), Data: []byte(d)})
+		if len(batch) == 500 {
+			if _, err := sh.Append(batch, seqs); err != nil {
+				t.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for d := 0; d < 100; d++ {
+		buf := make([]byte, MinReadBuffer+d)
+		var got []string
+		from := uint64(0)
+		for calls := 0; ; calls++ {
+			if calls > 100 {
+				t.Fatalf("buffer %d: no progress after %d reads at offset %d", len(buf), calls, from)
+			}
+			res, err := sh.Read(from, 100000, 10<<20, buf[:0], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res.Records {
+				got = append(got, string(r.Data))
+			}
+			from = res.Next
+			if res.AtEnd {
+				break
+			}
+		}
+		if len(got) != len(want) || got[len(got)-1] != want[len(want)-1] {
+			t.Fatalf("buffer %d: read %d records, want %d", len(buf), len(got), len(want))
+		}
+	}
+}
