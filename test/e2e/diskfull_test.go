@@ -36,12 +36,14 @@ func TestDiskFull(t *testing.T) {
 	api.call("CreateStream", `{"StreamName":"filler","ShardCount":2}`, nil)
 
 	acked := map[string][]string{} // stream -> data of acknowledged records, in order
+	sent := 0                      // makes every record's data unique
 	put := func(stream string, batch int) (ok, throttled int) {
 		var recs []string
 		var body strings.Builder
 		fmt.Fprintf(&body, `{"StreamName":%q,"Records":[`, stream)
 		for i := 0; i < batch; i++ {
-			d := fmt.Sprintf("%s-%06d-%s", stream, len(acked[stream])+i, strings.Repeat("x", 1000))
+			sent++
+			d := fmt.Sprintf("%s-%06d-%s", stream, sent, strings.Repeat("x", 1000))
 			recs = append(recs, d)
 			if i > 0 {
 				body.WriteByte(',')
@@ -90,7 +92,7 @@ func TestDiskFull(t *testing.T) {
 	put("jobs", 10)
 	// Reads keep working and see exactly what was acknowledged.
 	if got := api.readStream("filler"); !sameRecords(got, acked["filler"]) {
-		t.Fatalf("filler holds %d records, %d were acknowledged", len(got), len(acked["filler"]))
+		t.Fatalf("filler holds %d records, %d were acknowledged; %s", len(got), len(acked["filler"]), diffRecords(got, acked["filler"]))
 	}
 
 	// Space comes back when a stream is deleted; writes then succeed.
@@ -108,7 +110,7 @@ func TestDiskFull(t *testing.T) {
 	srv = startServerIn(t, dir, args...)
 	api.url = srv.url
 	if got := api.readStream("jobs"); !sameRecords(got, acked["jobs"]) {
-		t.Fatalf("after kill -9, jobs holds %d records, %d were acknowledged", len(got), len(acked["jobs"]))
+		t.Fatalf("after kill -9, jobs holds %d records, %d were acknowledged; %s", len(got), len(acked["jobs"]), diffRecords(got, acked["jobs"]))
 	}
 	var st syscall.Statfs_t
 	syscall.Statfs(dir, &st)
@@ -133,6 +135,31 @@ func sameRecords(got, want []string) bool {
 		}
 	}
 	return true
+}
+
+// diffRecords describes how got differs from want.
+func diffRecords(got, want []string) string {
+	seen := map[string]int{}
+	for _, g := range got {
+		seen[g]++
+	}
+	var out []string
+	for _, w := range want {
+		if seen[w] == 0 {
+			out = append(out, "missing "+w[:min(len(w), 20)])
+		}
+		if seen[w] > 1 {
+			out = append(out, fmt.Sprintf("%d copies of %s", seen[w], w[:min(len(w), 20)]))
+		}
+		delete(seen, w)
+	}
+	for g := range seen {
+		out = append(out, "unacknowledged "+g[:min(len(g), 20)])
+	}
+	if len(out) > 10 {
+		out = append(out[:10], fmt.Sprintf("and %d more", len(out)-10))
+	}
+	return strings.Join(out, ", ")
 }
 
 // rawAPI calls the Kinesis JSON API with plain HTTP.
