@@ -226,6 +226,16 @@ func (sh *Shard) committer() {
 func (sh *Shard) write(c *Commit) error {
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
+	if sh.active == nil {
+		seg, err := createSegment(sh.dir, sh.gen, c.first)
+		if err != nil {
+			return err
+		}
+		sh.rmu.Lock()
+		sh.segs = append(sh.segs, seg)
+		sh.active = seg
+		sh.rmu.Unlock()
+	}
 	a := sh.active
 	if a.end > a.base && (a.size+int64(len(c.buf)) > sh.opts.SegmentBytes ||
 		sh.opts.Now().Sub(time.UnixMilli(a.firstTs)) > sh.opts.SegmentMaxAge) {
@@ -503,24 +513,23 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 	}
 	sh.gen = max(uint64(opts.Now().UnixMilli()), maxGen+1, uint64(st.meta.CreatedMs))
 	sh.nextOffset, sh.lastTs = next, lastTs
-	active, err := createSegment(dir, sh.gen, next)
-	if emptyLast != nil && err == nil && emptyLast.path != active.path {
-		emptyLast.f.Close()
-		os.Remove(emptyLast.path)
-		os.Remove(idxPath(emptyLast.path))
-	} else if emptyLast != nil && emptyLast.path == active.path {
-		emptyLast.f.Close() // createSegment truncated and reused the file
-	}
-	if err != nil {
-		sh.closeSegs()
-		return nil, err
-	}
 	for _, s := range sh.segs {
 		s.sealed = true
 	}
-	sh.segs = append(sh.segs, active)
-	sh.active = active
-	sh.visible = visiblePos{off: next, seg: active, pos: active.size}
+	if emptyLast != nil {
+		emptyLast.f.Close() // createSegment reuses its name: same first offset
+	}
+	active, err := createSegment(dir, sh.gen, next)
+	if err != nil {
+		// No room for a new segment (a full disk): the shard still opens,
+		// for reading; the first write tries again and is refused,
+		// retriably, until there is room.
+		sh.log.Warn("cannot create a segment; writes to this shard are refused until there is room", "error", err)
+	} else {
+		sh.segs = append(sh.segs, active)
+		sh.active = active
+	}
+	sh.visible = visiblePos{off: next, seg: active, pos: segHeaderSize}
 	sh.written = sh.visible
 	go sh.committer()
 	if opts.Fsync == FsyncInterval {
@@ -685,7 +694,17 @@ func (sh *Shard) close() {
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
 	// Seal the active segment so the next start need not scan it.
-	a := sh.active
+	if a := sh.active; a != nil {
+		sh.sealAtClose(a)
+	}
+	sh.rmu.Lock()
+	defer sh.rmu.Unlock()
+	for _, s := range sh.segs {
+		s.f.Close()
+	}
+}
+
+func (sh *Shard) sealAtClose(a *segment) {
 	if err := sh.trimPrealloc(a); err != nil {
 		sh.log.Error("cannot trim segment at close", "error", err)
 	} else if err := datasync(a.f); err != nil {
@@ -694,10 +713,5 @@ func (sh *Shard) close() {
 		if err := fsutil.WriteAtomic(idxPath(a.path), a.index().encode()); err != nil {
 			sh.log.Warn("cannot write segment index at close; the next start scans the segment", "error", err)
 		}
-	}
-	sh.rmu.Lock()
-	defer sh.rmu.Unlock()
-	for _, s := range sh.segs {
-		s.f.Close()
 	}
 }

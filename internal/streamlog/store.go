@@ -343,7 +343,7 @@ func (sh *Shard) expire(cutoff int64) {
 	if closed {
 		return
 	}
-	if a := sh.active; a.end > a.base && a.lastTs < cutoff && a.end == next {
+	if a := sh.active; a != nil && a.end > a.base && a.lastTs < cutoff && a.end == next {
 		if err := sh.roll(a.end); err != nil {
 			sh.log.Error("cannot seal expired segment", "error", err)
 		}

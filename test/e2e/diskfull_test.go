@@ -18,9 +18,10 @@ import (
 // TestDiskFull fills a real (tmpfs) filesystem until writes hit ENOSPC:
 // writes must fail with the retriable ProvisionedThroughputExceededException
 // and nothing else, reads must keep working and return exactly the
-// acknowledged records (nothing half written), and once space comes back
-// (by deleting a stream) writes succeed again and every acknowledged record
-// survives kill -9.
+// acknowledged records (nothing half written), a kill -9 on the full disk
+// must restart with all of them, and once space comes back (by deleting a
+// stream) writes succeed again and every acknowledged record survives
+// kill -9.
 func TestDiskFull(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "small")
 	os.MkdirAll(dir, 0o755)
@@ -93,6 +94,19 @@ func TestDiskFull(t *testing.T) {
 	// Reads keep working and see exactly what was acknowledged.
 	if got := api.readStream("filler"); !sameRecords(got, acked["filler"]) {
 		t.Fatalf("filler holds %d records, %d were acknowledged; %s", len(got), len(acked["filler"]), diffRecords(got, acked["filler"]))
+	}
+
+	// A crash with the disk full: the server still starts, serves every
+	// acknowledged record and refuses writes retriably.
+	srv.kill9()
+	srv = startServerIn(t, dir, args...)
+	api.url = srv.url
+	if got := api.readStream("filler"); !sameRecords(got, acked["filler"]) {
+		t.Fatalf("after kill -9 on a full disk, filler holds %d records, %d were acknowledged; %s", len(got), len(acked["filler"]), diffRecords(got, acked["filler"]))
+	}
+	put("filler", 10)
+	if !strings.Contains(srv.log.String(), "cannot create a segment; writes to this shard are refused until there is room") {
+		t.Fatalf("the restart did not meet a full disk (the test proves nothing):\n%s", srv.log.String())
 	}
 
 	// Space comes back when a stream is deleted; writes then succeed.
