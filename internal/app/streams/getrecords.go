@@ -28,19 +28,6 @@ type getRecordsInput struct {
 	StreamARN     string `json:"StreamARN"`
 }
 
-type recordOut struct {
-	SequenceNumber              string             `json:"SequenceNumber"`
-	ApproximateArrivalTimestamp *awswire.Timestamp `json:"ApproximateArrivalTimestamp"`
-	Data                        []byte             `json:"Data"`
-	PartitionKey                string             `json:"PartitionKey"`
-}
-
-type getRecordsOutput struct {
-	Records            []recordOut `json:"Records"`
-	NextShardIterator  string      `json:"NextShardIterator"`
-	MillisBehindLatest int64       `json:"MillisBehindLatest"`
-}
-
 const (
 	maxGetRecords     = 10000
 	maxGetRecordBytes = 10 << 20
@@ -160,16 +147,35 @@ func (s *Service) getRecords(c *call) error {
 		awswire.WriteRaw(c.w, c.codec, c.reqID, gs.out)
 		return nil
 	}
-	out := getRecordsOutput{Records: make([]recordOut, len(res.Records)), NextShardIterator: next, MillisBehindLatest: behind}
-	for i, r := range res.Records {
-		out.Records[i] = recordOut{
-			SequenceNumber:              streamlog.Seq{Gen: r.Gen, Shard: uint32(sh.Index()), Offset: r.Offset}.String(),
-			ApproximateArrivalTimestamp: &awswire.Timestamp{Time: timeMillis(r.Arrival)},
-			Data:                        r.Data,
-			PartitionKey:                string(r.PartitionKey),
-		}
+	gs.out = appendGetRecordsCBOR(gs.out[:0], res.Records, sh.Index(), next, behind)
+	awswire.WriteRaw(c.w, c.codec, c.reqID, gs.out)
+	return nil
+}
+
+// appendGetRecordsCBOR builds the CBOR response by hand, as the Java SDK v2
+// and the KCL read it: blobs as byte strings, timestamps as tag 1 with
+// integer milliseconds.
+func appendGetRecordsCBOR(b []byte, recs []streamlog.Record, shard int, next string, behind int64) []byte {
+	b = awswire.AppendCBORMapHeader(b, 3)
+	b = awswire.AppendCBORText(b, "Records")
+	b = awswire.AppendCBORArrayHeader(b, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		b = awswire.AppendCBORMapHeader(b, 4)
+		b = awswire.AppendCBORText(b, "SequenceNumber")
+		b = append(b, 0x78, streamlog.SeqLen) // text string of 56 bytes
+		b = streamlog.Seq{Gen: r.Gen, Shard: uint32(shard), Offset: r.Offset}.AppendTo(b)
+		b = awswire.AppendCBORText(b, "ApproximateArrivalTimestamp")
+		b = awswire.AppendTimestampCBOR(b, r.Arrival)
+		b = awswire.AppendCBORText(b, "Data")
+		b = awswire.AppendCBORBytes(b, r.Data)
+		b = awswire.AppendCBORText(b, "PartitionKey")
+		b = awswire.AppendCBORTextBytes(b, r.PartitionKey)
 	}
-	return c.reply(&out)
+	b = awswire.AppendCBORText(b, "NextShardIterator")
+	b = awswire.AppendCBORText(b, next)
+	b = awswire.AppendCBORText(b, "MillisBehindLatest")
+	return awswire.AppendCBORInt(b, behind)
 }
 
 func appendGetRecordsJSON(b []byte, recs []streamlog.Record, shard int, next string, behind int64) []byte {
