@@ -10,9 +10,10 @@ package streams
 // retention are skipped. Only durable records are returned (with --fsync
 // interval, records are returned once synced). Iterators expire after 5
 // minutes (ExpiredIteratorException); one wrapped in double quotes, as the
-// AWS CLI's --query leaves it, is accepted. JSON responses are built by
-// hand without per-record allocations. Under --shard-limits aws, 5 calls
-// and 2 MiB per second per shard, as AWS.
+// AWS CLI's --query leaves it, is accepted. Responses, JSON and CBOR, are
+// built by hand without per-record allocations, from records read in 2 MiB
+// chunks as needed. Under --shard-limits aws, 5 calls and 2 MiB per second
+// per shard, as AWS.
 
 import (
 	"strconv"
