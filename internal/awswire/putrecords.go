@@ -651,6 +651,15 @@ type putRecordsCBORRec struct {
 // DecodeCBOR parses a PutRecords CBOR request body (Data as byte strings)
 // into r, replacing what r held. Errors are as for DecodeJSON.
 func (r *PutRecordsRequest) DecodeCBOR(body []byte) error {
+	if r.decodeCBORFast(body) {
+		return nil
+	}
+	return r.decodeCBORGeneral(body)
+}
+
+// decodeCBORGeneral decodes any valid CBOR form of the request through the
+// reflection-based codec, and reports what is wrong with invalid ones.
+func (r *PutRecordsRequest) decodeCBORGeneral(body []byte) error {
 	r.Reset()
 	var in putRecordsCBOR
 	if err := CBOR.Unmarshal(body, &in); err != nil {
