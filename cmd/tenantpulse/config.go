@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
 // Config is everything `serve` can be told, from the YAML file given with
@@ -76,7 +78,7 @@ func (c *Config) validate() error {
 			return fmt.Errorf("stream %q is declared twice in the config", s.Name)
 		}
 		seen[s.Name] = true
-		if !validStreamName(s.Name) {
+		if !streamlog.ValidStreamName(s.Name) {
 			return fmt.Errorf("stream name %q: use 1 to 128 of a-z, A-Z, 0-9, _ . -", s.Name)
 		}
 		if s.Shards < 1 {
@@ -89,58 +91,19 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// bindFlags registers serve's flags. After parsing, applyFlags copies the
-// flags the user set over the config (flags win over the file).
+// bindFlags registers serve's flags on the fields of f, with f's current
+// values as defaults, so that parsing over a loaded config file changes only
+// what the command line sets.
 func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
-	d := defaultConfig()
-	fs.StringVar(configPath, "config", "", "YAML config file (flags override it)")
-	fs.StringVar(&f.Listen, "listen", d.Listen, "address to listen on (host:port; port 0 picks a free one)")
-	fs.StringVar(&f.Data, "data", d.Data, "data directory: all state lives here")
-	fs.StringVar(&f.Region, "region", d.Region, "AWS region for ARNs of unsigned requests")
-	fs.StringVar(&f.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&f.Fsync, "fsync", d.Fsync, "always: fsync every group commit before replying; interval: fsync every --fsync-interval")
-	fs.DurationVar(&f.FsyncInterval, "fsync-interval", d.FsyncInterval, "sync period with --fsync interval")
-	fs.StringVar(&f.ShardLimits, "shard-limits", d.ShardLimits, "aws: enforce Kinesis per-shard quotas (1 MiB/s or 1000 records/s in, 2 MiB/s and 5 reads/s out)")
-	fs.IntVar(&f.ShardLimit, "shard-limit", d.ShardLimit, "account-wide open shard limit (DescribeLimits)")
-	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", d.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
-	fs.Int64Var(&f.SegmentBytes, "segment-bytes", d.SegmentBytes, "seal a segment file past this size")
-}
-
-func applyFlags(fs *flag.FlagSet, from *Config, to *Config) {
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "listen":
-			to.Listen = from.Listen
-		case "data":
-			to.Data = from.Data
-		case "region":
-			to.Region = from.Region
-		case "log-level":
-			to.LogLevel = from.LogLevel
-		case "fsync":
-			to.Fsync = from.Fsync
-		case "fsync-interval":
-			to.FsyncInterval = from.FsyncInterval
-		case "shard-limits":
-			to.ShardLimits = from.ShardLimits
-		case "shard-limit":
-			to.ShardLimit = from.ShardLimit
-		case "min-free-bytes":
-			to.MinFreeBytes = from.MinFreeBytes
-		case "segment-bytes":
-			to.SegmentBytes = from.SegmentBytes
-		}
-	})
-}
-
-func validStreamName(n string) bool {
-	if len(n) < 1 || len(n) > 128 {
-		return false
-	}
-	for _, c := range n {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
+	fs.StringVar(configPath, "config", *configPath, "YAML config file (flags override it)")
+	fs.StringVar(&f.Listen, "listen", f.Listen, "address to listen on (host:port; port 0 picks a free one)")
+	fs.StringVar(&f.Data, "data", f.Data, "data directory: all state lives here")
+	fs.StringVar(&f.Region, "region", f.Region, "AWS region for ARNs of unsigned requests")
+	fs.StringVar(&f.LogLevel, "log-level", f.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&f.Fsync, "fsync", f.Fsync, "always: fsync every group commit before replying; interval: fsync every --fsync-interval")
+	fs.DurationVar(&f.FsyncInterval, "fsync-interval", f.FsyncInterval, "sync period with --fsync interval")
+	fs.StringVar(&f.ShardLimits, "shard-limits", f.ShardLimits, "aws: enforce Kinesis per-shard quotas (1 MiB/s or 1000 records/s in, 2 MiB/s and 5 reads/s out)")
+	fs.IntVar(&f.ShardLimit, "shard-limit", f.ShardLimit, "account-wide open shard limit (DescribeLimits)")
+	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", f.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
+	fs.Int64Var(&f.SegmentBytes, "segment-bytes", f.SegmentBytes, "seal a segment file past this size")
 }

@@ -22,9 +22,9 @@ import (
 func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var flags Config
+	cfg := defaultConfig()
 	var configPath string
-	bindFlags(fs, &flags, &configPath)
+	bindFlags(fs, &cfg, &configPath)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -35,14 +35,18 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "serve: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	cfg := defaultConfig()
 	if configPath != "" {
+		cfg = defaultConfig()
 		if err := loadConfig(configPath, &cfg); err != nil {
 			fmt.Fprintf(stderr, "serve: %v\n", err)
 			return 2
 		}
+		// Parse the flags again over the file's values: flags win.
+		again := flag.NewFlagSet("serve", flag.ContinueOnError)
+		again.SetOutput(io.Discard)
+		bindFlags(again, &cfg, &configPath)
+		again.Parse(args)
 	}
-	applyFlags(fs, &flags, &cfg)
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintf(stderr, "serve: invalid configuration: %v\n", err)
 		return 2

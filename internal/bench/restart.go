@@ -254,14 +254,8 @@ func readRSS(pid int) uint64 {
 	if err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			var kb uint64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")), "%d", &kb)
-			return kb << 10
-		}
-	}
-	return 0
+	rss, _ := parseProcStatusMem(b)
+	return uint64(rss)
 }
 
 func dirStats(dir string) (segments int, bytes int64) {

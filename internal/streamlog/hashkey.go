@@ -84,11 +84,3 @@ func bigToKey(b *big.Int) HashKey {
 	b.FillBytes(k[:])
 	return k
 }
-
-func parseDecimalKey(s string) (HashKey, error) {
-	b, ok := new(big.Int).SetString(s, 10)
-	if !ok || b.Sign() < 0 || b.BitLen() > 128 {
-		return HashKey{}, ErrBadHashKey
-	}
-	return bigToKey(b), nil
-}

@@ -24,12 +24,13 @@ type ReadResult struct {
 // Bounds returns the shard's trim horizon (the oldest offset still within
 // retention) and its end (the offset the next visible record will get).
 func (sh *Shard) Bounds() (first, end uint64, err error) {
-	end = sh.visibleEnd()
+	end = sh.End()
 	first, err = sh.OffsetAtTime(sh.cutoff())
 	return first, end, err
 }
 
-func (sh *Shard) visibleEnd() uint64 {
+// End returns the offset the next visible record will get: LATEST.
+func (sh *Shard) End() uint64 {
 	sh.rmu.RLock()
 	defer sh.rmu.RUnlock()
 	return sh.visible.off

@@ -1,6 +1,7 @@
 package streamlog
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -69,7 +69,6 @@ type Shard struct {
 	syncDone chan struct{} // closed when the syncer stops
 
 	written visiblePos // last written position (interval mode); under wmu
-	bytesIn atomic.Int64
 }
 
 // visiblePos says which records readers may see: every offset below off,
@@ -277,10 +276,10 @@ func (sh *Shard) write(c *Commit) error {
 			lastIdx = pos + int64(p)
 			a.idx = append(a.idx, idxEntry{off: off, pos: lastIdx, ts: ts})
 		}
-		p += frameHeadSize + int(leU32(c.buf[p:]))
+		p += frameHeadSize + int(binary.LittleEndian.Uint32(c.buf[p:]))
 	}
 	if a.end == a.base {
-		a.firstTs = int64(leU64(c.buf[frameHeadSize+8:]))
+		_, a.firstTs = frameOffsetArrival(c.buf)
 	}
 	a.size = pos + int64(len(c.buf))
 	a.end = c.end
@@ -290,7 +289,6 @@ func (sh *Shard) write(c *Commit) error {
 	}
 	sh.rmu.Unlock()
 	sh.written = visiblePos{off: a.end, seg: a, pos: a.size}
-	sh.bytesIn.Add(int64(len(c.buf)))
 	return nil
 }
 
@@ -418,11 +416,6 @@ func (sh *Shard) syncNow() {
 	}
 	sh.rmu.Unlock()
 }
-
-func leU32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-func leU64(b []byte) uint64 { return uint64(leU32(b)) | uint64(leU32(b[4:]))<<32 }
 
 func segPath(dir string, base uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, segSuffix))

@@ -216,6 +216,9 @@ func (s *Store) Streams() []*Stream {
 
 // CreateStream creates a stream and its shards durably.
 func (s *Store) CreateStream(cfg StreamConfig) (*Stream, error) {
+	if !ValidStreamName(cfg.Name) {
+		return nil, fmt.Errorf("stream name %q: use 1 to 128 of a-z, A-Z, 0-9, _ . -", cfg.Name)
+	}
 	if cfg.ShardCount < 1 {
 		return nil, fmt.Errorf("shard count %d must be at least 1", cfg.ShardCount)
 	}

@@ -72,6 +72,21 @@ type StreamInfo struct {
 	Tags           map[string]string
 }
 
+// ValidStreamName reports whether name is a valid Kinesis stream name:
+// 1 to 128 of a-z, A-Z, 0-9, "_", "." and "-".
+func ValidStreamName(name string) bool {
+	if len(name) < 1 || len(name) > 128 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // ShardID formats a shard index the way Kinesis names shards.
 func ShardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
@@ -176,8 +191,8 @@ func readMeta(dir string) (*streamMeta, error) {
 func openStream(s *Store, dir string, m *streamMeta) (*Stream, error) {
 	st := &Stream{store: s, name: m.Name, dir: dir, meta: *m}
 	for i, sm := range m.Shards {
-		start, err1 := parseDecimalKey(sm.Start)
-		end, err2 := parseDecimalKey(sm.End)
+		start, err1 := ParseHashKey([]byte(sm.Start))
+		end, err2 := ParseHashKey([]byte(sm.End))
 		if err1 != nil || err2 != nil || sm.ID != ShardID(i) {
 			st.close()
 			return nil, fmt.Errorf("stream %q: shard %d metadata is invalid", m.Name, i)

@@ -50,7 +50,7 @@ func (s *Service) addTagsToStream(c *call) error {
 	if len(in.Tags) < 1 || len(in.Tags) > 10 {
 		return validationf(len(in.Tags), "tags", "have between 1 and 10 entries")
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (s *Service) describeStream(c *call) error {
 	if err := validateLimit(in.Limit, "limit", 1, 10000); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

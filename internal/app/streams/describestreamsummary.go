@@ -37,7 +37,7 @@ func (s *Service) describeStreamSummary(c *call) error {
 	if err := c.decode(&in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

@@ -131,14 +131,14 @@ func (s *Service) getRecords(c *call) error {
 		return err
 	}
 	var behind int64
-	bytes := 0
-	for i := range res.Records {
-		bytes += len(res.Records[i].Data)
-	}
 	if !res.AtEnd && len(res.Records) > 0 {
 		behind = max(0, now.UnixMilli()-res.Records[len(res.Records)-1].Arrival)
 	}
 	if s.limits != nil {
+		bytes := 0
+		for i := range res.Records {
+			bytes += len(res.Records[i].Data)
+		}
 		s.limits.chargeGet(st.Name(), sh.ID(), bytes)
 	}
 	s.records.WithLabelValues(st.Name(), "out").Add(float64(len(res.Records)))

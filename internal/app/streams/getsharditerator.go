@@ -48,7 +48,7 @@ func (s *Service) getShardIterator(c *call) error {
 	default:
 		return validationf(in.ShardIteratorType, "shardIteratorType", "satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]")
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (s *Service) getShardIterator(c *call) error {
 	case "TRIM_HORIZON":
 		off, _, err = sh.Bounds()
 	case "LATEST":
-		_, off, err = sh.Bounds()
+		off = sh.End()
 	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
 		if in.StartingSequenceNumber == "" {
 			return awswire.Errorf(awswire.InvalidArgument, "Must specify StartingSequenceNumber for %s.", in.ShardIteratorType)

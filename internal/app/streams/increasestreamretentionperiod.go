@@ -38,7 +38,7 @@ func (s *Service) changeRetention(c *call, increase bool) error {
 	if h < 1 || h > 8760 {
 		return validationf(h, "retentionPeriodHours", "have value between 1 and 8760")
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

@@ -41,15 +41,17 @@ type shardQuota struct {
 type shardLimits struct {
 	now    func() time.Time
 	mu     sync.Mutex
-	shards map[string]*shardQuota
+	shards map[shardKey]*shardQuota
 }
 
+type shardKey struct{ stream, shard string }
+
 func newShardLimits(now func() time.Time) *shardLimits {
-	return &shardLimits{now: now, shards: map[string]*shardQuota{}}
+	return &shardLimits{now: now, shards: map[shardKey]*shardQuota{}}
 }
 
 func (l *shardLimits) quota(stream, shard string) *shardQuota {
-	key := stream + "/" + shard
+	key := shardKey{stream, shard}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	q, ok := l.shards[key]

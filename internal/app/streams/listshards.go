@@ -89,7 +89,7 @@ func (s *Service) listShards(c *call) error {
 	if in.NextToken == "" {
 		arn = in.StreamARN
 	}
-	st, err := s.resolveStream(c, name, arn)
+	st, err := s.resolveStream(name, arn)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func (s *Service) listTagsForStream(c *call) error {
 	if err := validateLimit(in.Limit, "limit", 1, 50); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

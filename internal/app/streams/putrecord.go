@@ -91,7 +91,7 @@ func (s *Service) putRecord(c *call) error {
 			return awswire.Errorf(awswire.InvalidArgument, "SequenceNumberForOrdering: %v", err)
 		}
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

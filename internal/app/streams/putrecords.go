@@ -40,14 +40,16 @@ type putRecordsOutput struct {
 
 // putScratch is reused across PutRecords requests.
 type putScratch struct {
-	req      awswire.PutRecordsRequest
-	shardOf  []int32 // record -> shard index, -1 if failed before writing
-	posOf    []int32 // record -> position in its shard's batch
-	entries  [][]streamlog.Entry
-	seqs     [][]streamlog.Seq
-	errs     []error
-	out      []byte
-	prefixes []seqPrefix // per shard
+	req       awswire.PutRecordsRequest
+	shardOf   []int32 // record -> shard index, -1 if failed before writing
+	posOf     []int32 // record -> position in its shard's batch
+	entries   [][]streamlog.Entry
+	seqs      [][]streamlog.Seq
+	errs      []error
+	out       []byte
+	prefixes  []seqPrefix   // per shard
+	fails     []recordError // per shard: why its records failed, if they did
+	quotaFail recordError   // why a record over its shard's quota failed
 }
 
 var putPool = sync.Pool{New: func() any { return new(putScratch) }}
@@ -70,7 +72,7 @@ func (s *Service) putRecords(c *call) error {
 	if total > maxPutRecordsBytes {
 		return awswire.Errorf(awswire.InvalidArgument, "Records size exceeds 5 MB limit: the request holds %d bytes of data and partition keys.", total)
 	}
-	st, err := s.resolveStream(c, req.StreamName, req.StreamARN)
+	st, err := s.resolveStream(req.StreamName, req.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -125,23 +127,33 @@ func (s *Service) putRecords(c *call) error {
 			ps.errs[k] = cm.Wait()
 		}
 	}
+	// Each shard's failure becomes an error code and message once, not
+	// once per record.
+	ps.fails = resize(ps.fails, len(shards))
+	for k, err := range ps.errs {
+		ps.fails[k] = recordError{}
+		if err != nil {
+			ps.fails[k] = toRecordError(err)
+		}
+	}
+	ps.quotaFail = recordError{code: awswire.ProvisionedThroughputExceeded,
+		msg: "Rate exceeded for shard in stream " + st.Name() + " under account " + Account + "."}
 	failed := 0
 	for i := range req.Records {
-		if k := ps.shardOf[i]; k < 0 || ps.errs[k] != nil {
+		if ps.failure(i).code != "" {
 			failed++
 		}
 	}
 	s.records.WithLabelValues(st.Name(), "in").Add(float64(n - failed))
 	if c.codec == awswire.JSON {
-		ps.out = appendPutRecordsJSON(ps.out[:0], ps, shards, failed, st.Name())
+		ps.out = appendPutRecordsJSON(ps.out[:0], ps, shards, failed)
 		awswire.WriteRaw(c.w, c.codec, c.reqID, ps.out)
 		return nil
 	}
 	out := putRecordsOutput{FailedRecordCount: failed, Records: make([]putRecordsResultEntry, n), EncryptionType: "NONE"}
 	for i := range req.Records {
-		code, msg := recordFailure(ps, i, shards, st.Name())
-		if code != "" {
-			out.Records[i] = putRecordsResultEntry{ErrorCode: code, ErrorMessage: msg}
+		if f := ps.failure(i); f.code != "" {
+			out.Records[i] = putRecordsResultEntry{ErrorCode: f.code, ErrorMessage: f.msg}
 			continue
 		}
 		k := ps.shardOf[i]
@@ -150,23 +162,25 @@ func (s *Service) putRecords(c *call) error {
 	return c.reply(&out)
 }
 
-// recordFailure returns the error code and message of record i, or "".
-func recordFailure(ps *putScratch, i int, shards []*streamlog.Shard, stream string) (string, string) {
-	k := ps.shardOf[i]
-	if k < 0 {
-		return awswire.ProvisionedThroughputExceeded, "Rate exceeded for shard in stream " + stream + " under account " + Account + "."
+// recordError is why a record of a PutRecords was not written.
+type recordError struct{ code, msg string }
+
+func toRecordError(err error) recordError {
+	if e, ok := mapStoreError(err).(*awswire.Error); ok {
+		return recordError{code: e.Type, msg: e.Message}
 	}
-	if err := ps.errs[k]; err != nil {
-		we := mapStoreError(err)
-		if e, ok := we.(*awswire.Error); ok {
-			return e.Type, e.Message
-		}
-		return awswire.InternalFailure, "Internal service failure."
-	}
-	return "", ""
+	return recordError{code: awswire.InternalFailure, msg: "Internal service failure."}
 }
 
-func appendPutRecordsJSON(b []byte, ps *putScratch, shards []*streamlog.Shard, failed int, stream string) []byte {
+// failure returns why record i was not written, or a zero recordError.
+func (ps *putScratch) failure(i int) recordError {
+	if k := ps.shardOf[i]; k >= 0 {
+		return ps.fails[k]
+	}
+	return ps.quotaFail
+}
+
+func appendPutRecordsJSON(b []byte, ps *putScratch, shards []*streamlog.Shard, failed int) []byte {
 	b = append(b, `{"FailedRecordCount":`...)
 	b = strconv.AppendInt(b, int64(failed), 10)
 	b = append(b, `,"Records":[`...)
@@ -178,11 +192,11 @@ func appendPutRecordsJSON(b []byte, ps *putScratch, shards []*streamlog.Shard, f
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if code, msg := recordFailure(ps, i, shards, stream); code != "" {
+		if f := ps.failure(i); f.code != "" {
 			b = append(b, `{"ErrorCode":`...)
-			b = awswire.AppendString(b, code)
+			b = awswire.AppendString(b, f.code)
 			b = append(b, `,"ErrorMessage":`...)
-			b = awswire.AppendString(b, msg)
+			b = awswire.AppendString(b, f.msg)
 			b = append(b, '}')
 			continue
 		}

@@ -19,7 +19,7 @@ func (s *Service) removeTagsFromStream(c *call) error {
 	if len(in.TagKeys) < 1 || len(in.TagKeys) > 50 {
 		return validationf(len(in.TagKeys), "tagKeys", "have between 1 and 50 entries")
 	}
-	st, err := s.resolveStream(c, in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

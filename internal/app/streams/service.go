@@ -233,7 +233,7 @@ func streamARN(region, name string) string {
 }
 
 // resolveStream finds the stream a request names by StreamName or StreamARN.
-func (s *Service) resolveStream(c *call, name, arn string) (*streamlog.Stream, error) {
+func (s *Service) resolveStream(name, arn string) (*streamlog.Stream, error) {
 	name, err := streamNameFrom(name, arn)
 	if err != nil {
 		return nil, err
@@ -307,12 +307,9 @@ func validateStreamName(name string) error {
 		return awswire.Errorf(awswire.Validation,
 			"1 validation error detected: Value '%s' at 'streamName' failed to satisfy constraint: Member must have length between 1 and 128", name)
 	}
-	for i := 0; i < len(name); i++ {
-		ch := name[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '.' || ch == '-') {
-			return awswire.Errorf(awswire.Validation,
-				"1 validation error detected: Value '%s' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+", name)
-		}
+	if !streamlog.ValidStreamName(name) {
+		return awswire.Errorf(awswire.Validation,
+			"1 validation error detected: Value '%s' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+", name)
 	}
 	return nil
 }

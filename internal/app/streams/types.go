@@ -84,5 +84,3 @@ func validateLimit(v *int32, field string, lo, hi int) error {
 	}
 	return nil
 }
-
-func timeMillis(ms int64) time.Time { return time.UnixMilli(ms) }
