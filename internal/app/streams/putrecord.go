@@ -67,7 +67,7 @@ func (s *Service) checkRecord(index int, pk []byte, hasData bool, dataLen int, e
 		}
 		return k, nil
 	}
-	return s.hashes.hash(pk), nil
+	return s.hashes.Hash(pk), nil
 }
 
 func (s *Service) putRecord(c *call) error {

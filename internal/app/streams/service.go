@@ -52,7 +52,7 @@ type Service struct {
 	ops    map[string]func(*call) error
 	iters  *iteratorCodec
 	limits *shardLimits
-	hashes *hashCache
+	hashes *streamlog.HashCache
 
 	createMu sync.Mutex // serializes CreateStream's limit check with creation
 
@@ -77,7 +77,7 @@ func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{opts: opts, store: opts.Store, log: opts.Logger, iters: newIteratorCodec(), hashes: newHashCache()}
+	s := &Service{opts: opts, store: opts.Store, log: opts.Logger, iters: newIteratorCodec(), hashes: streamlog.NewHashCache()}
 	if opts.ShardLimits == "aws" {
 		s.limits = newShardLimits(opts.Now)
 	}
