@@ -9,23 +9,28 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tenantpulse/tenantpulse/internal/dedupe"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
 // Config is everything `serve` can be told, from the YAML file given with
 // --config and from flags (which win). docs/configuration.md documents it.
 type Config struct {
-	Listen        string         `yaml:"listen"`
-	Data          string         `yaml:"data"`
-	Region        string         `yaml:"region"`
-	LogLevel      string         `yaml:"log_level"`
-	Fsync         string         `yaml:"fsync"`
-	FsyncInterval time.Duration  `yaml:"fsync_interval"`
-	ShardLimits   string         `yaml:"shard_limits"`
-	ShardLimit    int            `yaml:"shard_limit"`
-	MinFreeBytes  uint64         `yaml:"min_free_bytes"`
-	SegmentBytes  int64          `yaml:"segment_bytes"`
-	Streams       []StreamConfig `yaml:"streams"`
+	Listen        string        `yaml:"listen"`
+	Data          string        `yaml:"data"`
+	Region        string        `yaml:"region"`
+	LogLevel      string        `yaml:"log_level"`
+	Fsync         string        `yaml:"fsync"`
+	FsyncInterval time.Duration `yaml:"fsync_interval"`
+	ShardLimits   string        `yaml:"shard_limits"`
+	ShardLimit    int           `yaml:"shard_limit"`
+	MinFreeBytes  uint64        `yaml:"min_free_bytes"`
+	SegmentBytes  int64         `yaml:"segment_bytes"`
+	// DedupeWindow and DedupeMaxBytes bound POST /v1/events' memory of
+	// event identities (id + source) it has stored.
+	DedupeWindow   time.Duration  `yaml:"dedupe_window"`
+	DedupeMaxBytes int64          `yaml:"dedupe_max_bytes"`
+	Streams        []StreamConfig `yaml:"streams"`
 }
 
 // StreamConfig declares a stream created at start if it does not exist.
@@ -40,6 +45,7 @@ func defaultConfig() Config {
 		Listen: "127.0.0.1:8080", Data: "./data", Region: "us-east-1", LogLevel: "info",
 		Fsync: "always", FsyncInterval: 100 * time.Millisecond, ShardLimit: 500,
 		MinFreeBytes: 64 << 20, SegmentBytes: 64 << 20,
+		DedupeWindow: dedupe.DefaultWindow, DedupeMaxBytes: dedupe.DefaultMaxBytes,
 		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
@@ -68,6 +74,12 @@ func (c *Config) validate() error {
 	}
 	if c.ShardLimits != "" && c.ShardLimits != "aws" && c.ShardLimits != "none" {
 		return fmt.Errorf("shard_limits is %q; use aws or none", c.ShardLimits)
+	}
+	if c.DedupeWindow <= 0 {
+		return fmt.Errorf("dedupe_window %s must be positive", c.DedupeWindow)
+	}
+	if c.DedupeMaxBytes < 1<<20 {
+		return fmt.Errorf("dedupe_max_bytes %d must be at least 1048576 (1 MiB)", c.DedupeMaxBytes)
 	}
 	seen := map[string]bool{}
 	for _, s := range c.Streams {
@@ -106,4 +118,6 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.IntVar(&f.ShardLimit, "shard-limit", f.ShardLimit, "account-wide open shard limit (DescribeLimits)")
 	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", f.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
 	fs.Int64Var(&f.SegmentBytes, "segment-bytes", f.SegmentBytes, "seal a segment file past this size")
+	fs.DurationVar(&f.DedupeWindow, "dedupe-window", f.DedupeWindow, "POST /v1/events stores an event repeated (same id + source) within this much arrival time once")
+	fs.Int64Var(&f.DedupeMaxBytes, "dedupe-max-bytes", f.DedupeMaxBytes, "memory of the dedupe window (32 bytes per event identity); when full, the oldest are forgotten early")
 }

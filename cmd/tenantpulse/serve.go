@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tenantpulse/tenantpulse/internal/app/ingest"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
@@ -90,7 +91,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Logger: log.With("component", "kinesis"), Registerer: reg,
 	})
 
+	events := ingest.New(ingest.Options{
+		Store: store, DedupeWindow: cfg.DedupeWindow, DedupeMaxBytes: cfg.DedupeMaxBytes,
+		Logger: log.With("component", "ingest"), Registerer: reg,
+	})
+	if err := events.Rebuild(); err != nil {
+		return err
+	}
+
 	mux := http.NewServeMux()
+	events.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
@@ -102,7 +112,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); health at /healthz, metrics at /metrics\n")
+		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); the event API at POST /v1/events; health at /healthz, metrics at /metrics\n")
 	})
 
 	var protocols http.Protocols
