@@ -28,9 +28,11 @@ type Config struct {
 	SegmentBytes  int64         `yaml:"segment_bytes"`
 	// DedupeWindow and DedupeMaxBytes bound POST /v1/events' memory of
 	// event identities (id + source) it has stored.
-	DedupeWindow   time.Duration  `yaml:"dedupe_window"`
-	DedupeMaxBytes int64          `yaml:"dedupe_max_bytes"`
-	Streams        []StreamConfig `yaml:"streams"`
+	DedupeWindow   time.Duration `yaml:"dedupe_window"`
+	DedupeMaxBytes int64         `yaml:"dedupe_max_bytes"`
+	// Pprof serves Go's profiler at /debug/pprof/ on the listener.
+	Pprof   bool           `yaml:"pprof"`
+	Streams []StreamConfig `yaml:"streams"`
 }
 
 // StreamConfig declares a stream created at start if it does not exist.
@@ -119,5 +121,6 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", f.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
 	fs.Int64Var(&f.SegmentBytes, "segment-bytes", f.SegmentBytes, "seal a segment file past this size")
 	fs.DurationVar(&f.DedupeWindow, "dedupe-window", f.DedupeWindow, "POST /v1/events stores an event repeated (same id + source) within this much arrival time once")
+	fs.BoolVar(&f.Pprof, "pprof", f.Pprof, "serve Go's profiler at /debug/pprof/ (for diagnosing performance; off by default)")
 	fs.Int64Var(&f.DedupeMaxBytes, "dedupe-max-bytes", f.DedupeMaxBytes, "memory of the dedupe window (32 bytes per event identity); when full, the oldest are forgotten early")
 }

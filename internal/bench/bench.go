@@ -21,6 +21,10 @@ var benchmarks = map[string]benchmark{
 		summary: "put/get throughput against any Kinesis-compatible endpoint",
 		run:     runKinesisCommand,
 	},
+	"events": {
+		summary: "simulator generation rate, and POST /v1/events throughput in NDJSON batches",
+		run:     runEventsCommand,
+	},
 	"restart": {
 		summary: "time to ready, and memory, of serve restarting with many records retained",
 		run:     runRestartCommand,

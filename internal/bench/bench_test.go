@@ -340,3 +340,42 @@ func TestReportFormat(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// scanStatuses agrees with encoding/json on the server's replies.
+func TestScanStatuses(t *testing.T) {
+	reply := []byte(`{"failedEventCount":2,"results":[{"status":"accepted","id":"a","stream":"jobs","shardId":"shardId-000000000000","sequenceNumber":"1"},{"status":"duplicate","id":"{\"status\":\"accepted\""},{"status":"rejected","id":"c","error":"ThroughputExceeded","reason":"x","retryable":true},{"status":"rejected","error":"InvalidEvent","field":"time","reason":"bad {\"status\":\"accepted\"}","retryable":false}]}` + "\n")
+	got, err := scanStatuses(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		Results []struct {
+			Status    string
+			Retryable bool
+		}
+	}
+	if err := json.Unmarshal(reply, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want.Results) {
+		t.Fatalf("scanStatuses found %d results, encoding/json %d: %q", len(got), len(want.Results), got)
+	}
+	for i, w := range want.Results {
+		g := got[i]
+		switch {
+		case w.Status == "rejected" && w.Retryable:
+			if g != "retry" {
+				t.Errorf("result %d: %q, want retry", i, g)
+			}
+		case w.Status == "rejected":
+			if !strings.Contains(g, "InvalidEvent") {
+				t.Errorf("result %d: %q, want the rejection", i, g)
+			}
+		case g != w.Status:
+			t.Errorf("result %d: %q, want %q", i, g, w.Status)
+		}
+	}
+	if _, err := scanStatuses([]byte(`{"error":"MalformedJSON"}`)); err == nil {
+		t.Error("an error reply was not reported")
+	}
+}

@@ -78,12 +78,12 @@ func (s getStats) result(mode, stream string, u serverUsage, preexisting bool) p
 func (r phaseResult) human() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-4s %-4s %d records in %.2fs  %s rec/s  %.1f MB/s", r.Mode, r.Phase, r.Records, r.Seconds, commas(int64(r.RecordsPerSec+0.5)), r.MBPerSec)
-	if r.Phase == "put" {
+	if r.Phase == "put" || r.Phase == "post" {
 		if r.P50Ms != nil {
 			fmt.Fprintf(&b, "  p50 %s p99 %s", fmtMs(*r.P50Ms), fmtMs(*r.P99Ms))
 		}
 		fmt.Fprintf(&b, "  retries %d", r.Retries)
-	} else {
+	} else if r.Phase == "get" {
 		fmt.Fprintf(&b, "  requests %d  throttled %d", r.Requests, r.Retries)
 	}
 	if r.ServerCPUPer1M != nil {
