@@ -23,6 +23,7 @@ const usage = `tenantpulse: real-time tenant analytics and churn-risk scoring.
 Usage:
   tenantpulse serve [--listen 127.0.0.1:8080] [--data ./data] [--config FILE] [flags]
   tenantpulse bench kinesis --endpoint URL [flags]
+  tenantpulse simulate [--history 120d] [--tenants 200] [--rate 100] [--via events|kinesis] [flags]
   tenantpulse version
 
 Run "tenantpulse <command> -h" for a command's flags.
@@ -44,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serveMain(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return bench.Main(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		return simulateMain(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "tenantpulse %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
