@@ -5,13 +5,14 @@
 #   make test    deps, gofmt, go vet, go test (-race for ./internal/... ./cmd/...)
 #   make deps    install what the tests need when it is missing
 #   make fuzz    run every Fuzz target for FUZZTIME (default 30s) each
-#   make bench   tenantpulse bench kinesis against a fresh server (BENCHFLAGS)
+#   make bench   tenantpulse bench kinesis and bench events against a fresh server
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO ?= go
 FUZZTIME ?= 30s
 BENCHFLAGS ?=
+EVENTSFLAGS ?=
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # sudo only when not root (CI and these machines run as root).
@@ -68,8 +69,9 @@ fuzz:
 	done < "$$list"
 
 # bench starts a server on a free port with a throwaway data directory,
-# runs tenantpulse bench kinesis against it (extra flags in BENCHFLAGS,
-# e.g. BENCHFLAGS='--records 200000') and stops it.
+# runs tenantpulse bench kinesis (extra flags in BENCHFLAGS, e.g.
+# BENCHFLAGS='--records 200000') and tenantpulse bench events (extra flags
+# in EVENTSFLAGS) against it, and stops it.
 bench: build
 	@dir=$$(mktemp -d); \
 	./bin/tenantpulse serve --listen 127.0.0.1:0 --data "$$dir/data" 2> "$$dir/server.log" & pid=$$!; \
@@ -82,4 +84,6 @@ bench: build
 	done; \
 	[ -n "$$addr" ] || { echo 'the server did not start'; cat "$$dir/server.log"; exit 1; }; \
 	echo "== tenantpulse bench kinesis --endpoint http://$$addr"; \
-	./bin/tenantpulse bench kinesis --endpoint "http://$$addr" --server-pid $$pid $(BENCHFLAGS)
+	./bin/tenantpulse bench kinesis --endpoint "http://$$addr" --server-pid $$pid $(BENCHFLAGS); \
+	echo "== tenantpulse bench events --endpoint http://$$addr"; \
+	./bin/tenantpulse bench events --endpoint "http://$$addr" --server-pid $$pid $(EVENTSFLAGS)

@@ -257,7 +257,7 @@ func (s *Service) parseJSON(q *request, nowMs int64) error {
 	b := q.body
 	i := skipSpace(b, 0)
 	if i == len(b) {
-		return &badRequest{http.StatusBadRequest, restapi.CodeMalformedJSON, "the body is empty; send one event or a JSON array of events"}
+		return &badRequest{http.StatusBadRequest, restapi.CodeInvalidRequest, "the body is empty; send one event or a JSON array of events"}
 	}
 	if b[i] != '[' {
 		n, err := q.decode(b[i:])

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -308,7 +309,7 @@ func TestBadRequests(t *testing.T) {
 	f("application/json", "[\n"+ev("1", "user.added", "t", `{"userId":"u"}`)+",\n  {\"a\" 1}]", 400, "MalformedJSON", "line 3, column 8")
 	f("application/json", ev("1", "user.added", "t", `{"userId":"u"}`)+" {}", 400, "MalformedJSON", "unexpected data after the event")
 	f("application/json", `[`+ev("1", "user.added", "t", `{"userId":"u"}`), 400, "MalformedJSON", "not closed")
-	f("application/json", "   ", 400, "MalformedJSON", "empty")
+	f("application/json", "   ", 400, "InvalidRequest", "empty")
 	f("application/json", "[]", 400, "InvalidRequest", "no events")
 	f("application/x-ndjson", "\n\n", 400, "InvalidRequest", "no events")
 	f("text/plain", "{}", 415, "UnsupportedMediaType", "application/x-ndjson")
@@ -464,5 +465,45 @@ func TestFailedWriteIsRetryable(t *testing.T) {
 	}
 	if n := ts.svc.DedupeStats().Entries; n != 0 {
 		t.Fatalf("the window remembers %d identities of failed writes", n)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	ts := startTest(t, "", Options{Registerer: reg, DedupeMaxBytes: 1 << 20})
+	ts.send("application/x-ndjson", ev("m1", "user.added", "t", `{"userId":"u"}`)+"\n"+ev("m1", "user.added", "t", `{"userId":"u"}`)+"\n"+ev("m2", "user.added", "t", `{}`))
+	ts.post("text/plain", []byte("x"))
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			got[name] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	for name, want := range map[string]float64{
+		"tenantpulse_events_total/accepted":               1,
+		"tenantpulse_events_total/duplicate":              1,
+		"tenantpulse_events_total/rejected":               1,
+		"tenantpulse_events_requests_total/200":           1,
+		"tenantpulse_events_requests_total/415":           1,
+		"tenantpulse_events_accepted_total/user.added":    1,
+		"tenantpulse_events_accepted_total/job.submitted": 0,
+		"tenantpulse_events_dedupe_entries":               1,
+		"tenantpulse_events_dedupe_capacity":              32768,
+		"tenantpulse_events_dedupe_evicted_total":         0,
+	} {
+		if v, ok := got[name]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)
+		}
+	}
+	if v := got["tenantpulse_events_dedupe_bytes"]; v <= 0 || v > 1<<20 {
+		t.Errorf("tenantpulse_events_dedupe_bytes = %v, want at most the 1 MiB configured", v)
 	}
 }
