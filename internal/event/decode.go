@@ -123,7 +123,7 @@ func (p *parser) event(e *Event) error {
 	var seen uint32
 	dataObj := false // data is an object (not absent or null)
 	dataAt := -1     // where data starts when it came before type
-	prevComma := -1
+	prevEnd := -1    // where the previous member's value ended
 	for {
 		keyAt := p.i
 		key, err := p.key()
@@ -186,8 +186,12 @@ func (p *parser) event(e *Event) error {
 			switch {
 			case !done:
 				e.rmStart, e.rmEnd = int32(keyAt-obj), int32(p.i-obj)
-			case prevComma >= 0:
-				e.rmStart, e.rmEnd = int32(prevComma-obj), int32(valEnd-obj)
+			case prevEnd >= 0:
+				c := prevEnd // the previous member's end: find its comma
+				for b[c] != ',' {
+					c++
+				}
+				e.rmStart, e.rmEnd = int32(c-obj), int32(valEnd-obj)
 			default:
 				e.rmStart, e.rmEnd = int32(keyAt-obj), int32(valEnd-obj)
 			}
@@ -195,10 +199,7 @@ func (p *parser) event(e *Event) error {
 		if done {
 			break
 		}
-		prevComma = valEnd
-		for b[prevComma] != ',' {
-			prevComma++
-		}
+		prevEnd = valEnd
 	}
 	end := p.i
 	if p.ferr == nil && len(p.d.names) > 1 {

@@ -1,6 +1,9 @@
 package event
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 // simEvent is an event as the simulator makes it.
 const simEvent = `{"specversion":"1.0","id":"42-1234","source":"urn:tenantpulse:simulator","type":"job.submitted","time":"2026-11-25T10:00:00.123Z","tenantid":"northwind-7f3a","data":{"jobId":"j-000123","userId":"u-0007","dataSize":123456789}}`
@@ -48,6 +51,19 @@ func BenchmarkParseTime(b *testing.B) {
 	for b.Loop() {
 		if _, ok := ParseTime(in); !ok {
 			b.Fatal("bad time")
+		}
+	}
+}
+
+// BenchmarkJSONValid is the reference: encoding/json only checking the
+// syntax of the same event.
+func BenchmarkJSONValid(b *testing.B) {
+	in := []byte(simEvent)
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if !json.Valid(in) {
+			b.Fatal("invalid")
 		}
 	}
 }

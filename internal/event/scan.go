@@ -245,6 +245,22 @@ func (p *parser) literal() error {
 // key scans a member name at p.i and the ':' after it, leaving p.i at the
 // value. The name is unescaped (into the scratch when needed).
 func (p *parser) key() ([]byte, error) {
+	// Fast path: a short plain name, then ':' and the value, no spaces.
+	b, i := p.b, p.i
+	if i < len(b) && b[i] == '"' {
+		j := i + 1
+		for j < len(b) && class[b[j]]&cStrSafe != 0 {
+			j++
+		}
+		if j+2 < len(b) && b[j] == '"' && b[j+1] == ':' && b[j+2] > ' ' {
+			p.i = j + 2
+			return b[i+1 : j : j], nil
+		}
+	}
+	return p.keySlow()
+}
+
+func (p *parser) keySlow() ([]byte, error) {
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
 		return nil, p.syntax("expected a string member name, found " + p.found())
 	}
