@@ -225,3 +225,60 @@ func readStream(t *testing.T, c *kinesis.Client, stream string) [][]byte {
 	}
 	return out
 }
+
+// TestEventsAPIOverTheBinary: the built server takes a batch with good,
+// repeated and bad events, a malformed body, an oversized one and a wrong
+// content type, answers each as documented, and reports it on /metrics.
+func TestEventsAPIOverTheBinary(t *testing.T) {
+	srv := startServer(t)
+	post := func(ct string, body []byte) (int, []byte) {
+		t.Helper()
+		resp, err := http.Post(srv.url+"/v1/events", ct, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	good := `{"specversion":"1.0","id":"b1","source":"e2e","type":"tenant.created","time":"2026-11-25T10:00:00Z","tenantid":"acme","data":{"name":"Acme","industry":"retail","sentiment":"positive","revenue":1.5e6,"employees":40,"monthlyFee":499}}`
+	bad := `{"specversion":"1.0","id":"b2","source":"e2e","type":"job.submitted","time":"2026-11-25T10:00:00Z","tenantid":"acme","data":{"jobId":"j","userId":"u","dataSize":-1}}`
+	code, b := post("application/json", []byte("["+good+","+good+","+bad+"]"))
+	var r eventsReply
+	if code != 200 || json.Unmarshal(b, &r) != nil {
+		t.Fatalf("%d %s", code, b)
+	}
+	if r.FailedEventCount != 1 || len(r.Results) != 3 || r.Results[0].Status != "accepted" || r.Results[1].Status != "duplicate" || r.Results[2].Status != "rejected" {
+		t.Fatalf("reply %s", b)
+	}
+	if code, b := post("application/json", []byte(`[{"id":1,}]`)); code != 400 || !bytes.Contains(b, []byte(`"MalformedJSON"`)) {
+		t.Errorf("malformed: %d %s", code, b)
+	}
+	if code, b := post("application/json", bytes.Repeat([]byte(" "), 6<<20)); code != 413 {
+		t.Errorf("oversized: %d %s", code, b)
+	}
+	if code, b := post("application/xml", []byte(good)); code != 415 {
+		t.Errorf("wrong content type: %d %s", code, b)
+	}
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	m, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`tenantpulse_events_total{result="accepted"} 1`,
+		`tenantpulse_events_total{result="duplicate"} 1`,
+		`tenantpulse_events_total{result="rejected"} 1`,
+		`tenantpulse_events_requests_total{code="413"} 1`,
+		`tenantpulse_events_dedupe_entries 1`,
+	} {
+		if !bytes.Contains(m, []byte(want)) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	c := newKinesisClient(srv.url)
+	if recs := readStream(t, c, "companies"); len(recs) != 1 || !bytes.Contains(recs[0], []byte(`"receivedtime":"`)) {
+		t.Errorf("companies holds %q, want the one tenant.created with a receivedtime", recs)
+	}
+}
