@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/event"
 )
 
 var testNow = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -173,9 +175,18 @@ func TestEventsValidAndOrdered(t *testing.T) {
 	}
 	types := map[string]int{}
 	var sizes int
+	var dec event.Decoder
+	var ev event.Event
 	for i, line := range lines {
 		if err := checkEvent(line, infos[i], seed); err != nil {
 			t.Fatalf("event %d %s: %v", i, line, err)
+		}
+		// And as the event API's decoder sees it.
+		if n, err := dec.Decode(line, &ev); err != nil || n != len(line) {
+			t.Fatalf("event %d %s: internal/event rejects it: %v", i, line, err)
+		}
+		if ev.Type.String() != infos[i].Type || ev.Type.Stream() != infos[i].Stream || string(ev.TenantID) != infos[i].TenantID || ev.Time != infos[i].Time {
+			t.Fatalf("event %d %s: internal/event reads type %s stream %s tenant %s time %d", i, line, ev.Type, ev.Type.Stream(), ev.TenantID, ev.Time)
 		}
 		if i > 0 && infos[i].Time < infos[i-1].Time {
 			t.Fatalf("event %d goes back in time: %d after %d", i, infos[i].Time, infos[i-1].Time)

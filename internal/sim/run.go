@@ -302,10 +302,9 @@ func (r *runner) send(ctx context.Context, clock func() time.Time, found map[int
 		b.add(buf, p, time.Now())
 		r.count(p)
 		if len(b.evs) >= r.o.Batch {
-			pl.dispatch(b)
+			pl.dispatch(b) // b belongs to the pool from here on
 			delete(open, key)
-		}
-		if p.Time >= r.live && len(b.evs) > 0 && time.Since(b.first) >= liveFlush {
+		} else if p.Time >= r.live && time.Since(b.first) >= liveFlush {
 			flush(liveFlush)
 		}
 	}
