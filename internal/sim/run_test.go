@@ -28,6 +28,13 @@ import (
 // POST /v1/events.
 func testServer(t *testing.T, events http.HandlerFunc) (string, *kinesis.Client) {
 	t.Helper()
+	return testServerLimits(t, events, "")
+}
+
+// testServerLimits is testServer with the streams service's shard limits
+// ("aws" throttles like Kinesis: 1,000 records/s per shard).
+func testServerLimits(t *testing.T, events http.HandlerFunc, limits string) (string, *kinesis.Client) {
+	t.Helper()
 	store, err := streamlog.Open(streamlog.Options{Dir: t.TempDir(), MinFreeBytes: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +45,7 @@ func testServer(t *testing.T, events http.HandlerFunc) (string, *kinesis.Client)
 			t.Fatal(err)
 		}
 	}
-	svc := streams.New(streams.Options{Store: store})
+	svc := streams.New(streams.Options{Store: store, ShardLimits: limits})
 	mux := http.NewServeMux()
 	mux.Handle("/{$}", svc)
 	if events != nil {
@@ -327,6 +334,22 @@ func TestKinesisSendAndResume(t *testing.T) {
 	if p, _, _ := readProgress(ctx, kc, 7); p.Acked != 2499 {
 		t.Fatalf("stored acked %d, want 2499", p.Acked)
 	}
+}
+
+// TestKinesisThrottled sends faster than the shards' quotas allow: the
+// records PutRecords fails are sent again until all are stored once.
+func TestKinesisThrottled(t *testing.T) {
+	url, kc := testServerLimits(t, nil, "aws")
+	o := runOptions(url)
+	o.Via, o.Count, o.Batch, o.Concurrency, o.History = "kinesis", 5000, 500, 4, 30*24*time.Hour
+	sum, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Delivered != 5000 || sum.Retried == 0 {
+		t.Fatalf("summary %+v: want 5000 delivered after some retries", sum)
+	}
+	checkExactlyOnce(t, readAll(t, kc), expected(t, o, 5000))
 }
 
 func TestStopOnCancel(t *testing.T) {
