@@ -74,7 +74,14 @@
 // # Sending and resuming
 //
 // Run (run.go) backfills history as fast as the server takes it, then sends
-// live events when the clock reaches their time. Settings and progress live
+// live events when the clock reaches their time (events already past, after
+// a pause, go as fast as possible: a catch-up). With Options.Out it writes
+// NDJSON instead, unpaced. The senders (eventsapi.go: POST /v1/events;
+// kinesis.go: PutRecords) retry throttling, 5xx and connection errors with
+// exponential backoff and jitter and count non-retryable rejections, which
+// would be a simulator bug. Concurrent batches finish out of order; the
+// acknowledged ordinal is the prefix of events all delivered. The truth
+// includes rejected events (there should be none). Settings and progress live
 // on the server as the tag "tenantpulse.simulator.<seed>" of the companies
 // stream (resume.go): a later run with the same seed replays the generator
 // silently up to the acknowledged ordinal, reads the streams for this seed's

@@ -148,7 +148,6 @@ type Generator struct {
 	lastTime    int64
 	prefix      []byte // `{"specversion":"1.0","id":"<seed>-`
 	counts      [numEventTypes]int64
-	initialDone bool
 }
 
 // New returns a generator for cfg.

@@ -63,7 +63,6 @@ func (s *kinesisSender) send(ctx context.Context, b *batch, st *Stats) error {
 			e := &b.evs[i]
 			entries = append(entries, types.PutRecordsRequestEntry{Data: b.data[e.off:e.end], PartitionKey: aws.String(e.key)})
 		}
-		st.Requests.Add(1)
 		out, err := s.kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(b.stream), Records: entries})
 		if err != nil {
 			if ctx.Err() != nil {

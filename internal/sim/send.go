@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -49,7 +48,6 @@ type Stats struct {
 	Duplicates atomic.Int64 // reported duplicate by the server
 	Retried    atomic.Int64 // event sends repeated after a retryable failure
 	Rejected   atomic.Int64 // rejected as not retryable: a simulator bug
-	Requests   atomic.Int64
 
 	mu      sync.Mutex
 	reasons []string // the first few rejection reasons
@@ -210,6 +208,3 @@ func (p *pool) failure() error {
 	defer p.errMu.Unlock()
 	return p.err
 }
-
-// errFatal marks a sender error retrying cannot fix.
-var errFatal = errors.New("not retryable")
