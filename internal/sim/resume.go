@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -72,6 +73,16 @@ func ParseProgress(s string) (Progress, error) {
 		if !seen[k] {
 			return Progress{}, fmt.Errorf("simulator progress %q: %s is missing", s, k)
 		}
+	}
+	switch {
+	case p.Tenants < 1:
+		return Progress{}, fmt.Errorf("simulator progress %q: tenants must be at least 1", s)
+	case math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0) || p.Rate < 0:
+		return Progress{}, fmt.Errorf("simulator progress %q: rate must be a finite number >= 0", s)
+	case p.Acked < -1:
+		return Progress{}, fmt.Errorf("simulator progress %q: acked must be -1 or more", s)
+	case p.Live != 0 && p.Live < p.Start:
+		return Progress{}, fmt.Errorf("simulator progress %q: live is before start", s)
 	}
 	return p, nil
 }
