@@ -1,0 +1,28 @@
+package analytics
+
+import (
+	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/analytics"
+)
+
+// Source is what the HTTP API reads: the processor's live state. The
+// service implements it over its shard states; tests use a fake.
+// Implementations are safe for concurrent use and return fresh values the
+// caller may keep.
+type Source interface {
+	// Tenants returns every tenant's headline metrics with trailing
+	// windows evaluated at asOf, in no particular order.
+	Tenants(asOf time.Time) []analytics.Tenant
+	// Tenant returns one tenant with its daily and hourly series for the
+	// days and hours that overlap [from, to] (UTC), evaluated at asOf.
+	Tenant(id string, asOf, from, to time.Time) (analytics.TenantDetail, bool)
+	// Summary returns the totals over every tenant at asOf and the daily
+	// series of every tenant's activity summed, for days in [from, to].
+	Summary(asOf, from, to time.Time) analytics.Summary
+	// Processor returns the per-shard status.
+	Processor() analytics.Processor
+	// DeadLetters returns the most recent dead letters, newest first, at
+	// most limit, and how many there have been in all.
+	DeadLetters(limit int) ([]analytics.DeadLetter, int64)
+}
