@@ -30,6 +30,11 @@ type Config struct {
 	// event identities (id + source) it has stored.
 	DedupeWindow   time.Duration `yaml:"dedupe_window"`
 	DedupeMaxBytes int64         `yaml:"dedupe_max_bytes"`
+	// Workers, AllowedLateness and CheckpointInterval configure the
+	// analytics processor.
+	Workers            int           `yaml:"workers"`
+	AllowedLateness    time.Duration `yaml:"allowed_lateness"`
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// Pprof serves Go's profiler at /debug/pprof/ on the listener.
 	Pprof   bool           `yaml:"pprof"`
 	Streams []StreamConfig `yaml:"streams"`
@@ -48,6 +53,7 @@ func defaultConfig() Config {
 		Fsync: "always", FsyncInterval: 100 * time.Millisecond, ShardLimit: 500,
 		MinFreeBytes: 64 << 20, SegmentBytes: 64 << 20,
 		DedupeWindow: dedupe.DefaultWindow, DedupeMaxBytes: dedupe.DefaultMaxBytes,
+		AllowedLateness: 7 * 24 * time.Hour, CheckpointInterval: 5 * time.Second,
 		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
@@ -82,6 +88,15 @@ func (c *Config) validate() error {
 	}
 	if c.DedupeMaxBytes < 1<<20 {
 		return fmt.Errorf("dedupe_max_bytes %d must be at least 1048576 (1 MiB)", c.DedupeMaxBytes)
+	}
+	if c.Workers < 0 {
+		return fmt.Errorf("workers is %d; use 0 for one per core, or a positive number", c.Workers)
+	}
+	if c.AllowedLateness <= 0 {
+		return fmt.Errorf("allowed_lateness %s must be positive", c.AllowedLateness)
+	}
+	if c.CheckpointInterval <= 0 {
+		return fmt.Errorf("checkpoint_interval %s must be positive", c.CheckpointInterval)
 	}
 	seen := map[string]bool{}
 	for _, s := range c.Streams {
@@ -121,6 +136,9 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", f.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
 	fs.Int64Var(&f.SegmentBytes, "segment-bytes", f.SegmentBytes, "seal a segment file past this size")
 	fs.DurationVar(&f.DedupeWindow, "dedupe-window", f.DedupeWindow, "POST /v1/events stores an event repeated (same id + source) within this much arrival time once")
+	fs.IntVar(&f.Workers, "workers", f.Workers, "analytics workers applying records (0: one per core)")
+	fs.DurationVar(&f.AllowedLateness, "allowed-lateness", f.AllowedLateness, "analytics: an event further behind its shard's watermark (latest event time) is a dead letter")
+	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", f.CheckpointInterval, "analytics: how often each shard's state is checkpointed with its position")
 	fs.BoolVar(&f.Pprof, "pprof", f.Pprof, "serve Go's profiler at /debug/pprof/ (for diagnosing performance; off by default)")
 	fs.Int64Var(&f.DedupeMaxBytes, "dedupe-max-bytes", f.DedupeMaxBytes, "memory of the dedupe window (32 bytes per event identity); when full, the oldest are forgotten early")
 }

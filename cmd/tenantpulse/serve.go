@@ -10,14 +10,18 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	analyticsstate "github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/app/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/app/ingest"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
+	"github.com/tenantpulse/tenantpulse/internal/stream"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
@@ -100,8 +104,32 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 
+	proc, err := analytics.New(ctx, analytics.Options{
+		Reader: stream.NewEmbedded(store), Dir: filepath.Join(cfg.Data, "analytics"), Workers: cfg.Workers,
+		CheckpointInterval: cfg.CheckpointInterval,
+		State:              analyticsstate.Options{AllowedLateness: cfg.AllowedLateness, DedupeWindow: cfg.DedupeWindow},
+		Logger:             log.With("component", "analytics"),
+	})
+	if err != nil {
+		return err
+	}
+	reg.MustRegister(analytics.NewCollector(proc))
+	proc.Start()
+	procStopped := false
+	stopProc := func() {
+		if procStopped {
+			return
+		}
+		procStopped = true
+		if err := proc.Stop(); err != nil {
+			log.Error("cannot checkpoint the analytics state at shutdown", "error", err)
+		}
+	}
+	defer stopProc() // on an early return; the normal path stops it before the store
+
 	mux := http.NewServeMux()
 	events.Register(mux)
+	analytics.NewAPI(proc, nil).Register(mux)
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -151,6 +179,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("connections did not close in time", "error", err)
 	}
+	stopProc()
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("cannot close the stream store: %w", err)
 	}

@@ -254,3 +254,16 @@ func (w *Window) delete(key Key) {
 		}
 	}
 }
+
+// Each calls fn for every remembered identity, oldest first, so a window
+// can be saved and restored (by Add in the same order) with a checkpoint.
+func (w *Window) Each(fn func(k Key, atMs int64)) {
+	for i := w.head; i < w.tail; i++ {
+		if e := &w.ring[i%uint64(len(w.ring))]; e.at != tombstone {
+			fn(e.key, e.at)
+		}
+	}
+}
+
+// SetCounts restores the Expired and Evicted totals of a saved window.
+func (w *Window) SetCounts(expired, evicted int64) { w.expired, w.evicted = expired, evicted }

@@ -1,0 +1,325 @@
+package analytics
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/dedupe"
+	"github.com/tenantpulse/tenantpulse/internal/event"
+)
+
+// Options configure a shard's state.
+type Options struct {
+	// AllowedLateness: an event whose time is further behind the shard's
+	// watermark (the latest event time seen) is a dead letter. Default 7
+	// days.
+	AllowedLateness time.Duration
+	// DedupeWindow and DedupeMaxBytes: events repeated (same id + source)
+	// within this much arrival time count once. Defaults: 10 minutes, as
+	// the event API's, and 16 MiB per shard.
+	DedupeWindow   time.Duration
+	DedupeMaxBytes int64
+	// DeadLetterKeep is how many of the latest dead letters a shard keeps
+	// (all are counted). Default 100.
+	DeadLetterKeep int
+}
+
+// DefaultAllowedLateness and DefaultShardDedupeBytes are the defaults of
+// Options.
+const (
+	DefaultAllowedLateness  = 7 * 24 * time.Hour
+	DefaultShardDedupeBytes = 16 << 20
+	defaultDeadLetterKeep   = 100
+)
+
+func (o *Options) withDefaults() {
+	if o.AllowedLateness <= 0 {
+		o.AllowedLateness = DefaultAllowedLateness
+	}
+	if o.DedupeWindow <= 0 {
+		o.DedupeWindow = dedupe.DefaultWindow
+	}
+	if o.DedupeMaxBytes <= 0 {
+		o.DedupeMaxBytes = DefaultShardDedupeBytes
+	}
+	if o.DeadLetterKeep <= 0 {
+		o.DeadLetterKeep = defaultDeadLetterKeep
+	}
+}
+
+// Kind says which part of a tenant a shard keeps: the companies stream's
+// (profile, users, sessions) or the jobs stream's.
+type Kind uint8
+
+const (
+	KindCompanies Kind = iota + 1
+	KindJobs
+)
+
+// KindOf returns the kind of a stream by its name.
+func KindOf(stream string) (Kind, bool) {
+	switch stream {
+	case event.StreamCompanies:
+		return KindCompanies, true
+	case event.StreamJobs:
+		return KindJobs, true
+	}
+	return 0, false
+}
+
+// ShardState is everything one (stream, shard) knows: its part of every
+// tenant whose events it holds, the shard's position, watermark, counters,
+// dedupe window and dead letters. It is not safe for concurrent use.
+type ShardState struct {
+	Stream string
+	Shard  string
+	kind   Kind
+	opts   Options
+
+	// Position is the sequence number of the last record applied.
+	Position string
+	// Watermark is the latest event time seen, Unix ns (0: none yet).
+	Watermark int64
+	Counts    Counts
+
+	companies map[string]*companyPart
+	jobs      map[string]*jobsPart
+	win       *dedupe.Window
+	dead      []deadLetter // the latest, oldest first, at most opts.DeadLetterKeep
+	days      dayRing[allDay]
+
+	dec event.Decoder
+	ev  event.Event
+}
+
+// Counts are a shard's counters since it was first read.
+type Counts struct {
+	Records    int64 // records read
+	Events     int64 // events applied
+	Duplicates int64
+	Late       int64 // applied although behind the watermark
+	TooLate    int64 // beyond the allowed lateness: dead letters
+	Invalid    int64 // not valid events, or in the wrong stream: dead letters
+}
+
+// allDay is one day of every tenant in the shard, for the overview.
+type allDay struct {
+	companyDay
+	jobsDay
+}
+
+type deadLetter struct {
+	seq      string
+	arrival  int64 // Unix ms
+	reason   string
+	id       string
+	tenantID string
+	data     string
+}
+
+// NewShardState returns the empty state of a shard of stream, which must
+// be "companies" or "jobs".
+func NewShardState(stream, shard string, opts Options) (*ShardState, error) {
+	k, ok := KindOf(stream)
+	if !ok {
+		return nil, fmt.Errorf("analytics reads the streams %s and %s, not %q", event.StreamCompanies, event.StreamJobs, stream)
+	}
+	opts.withDefaults()
+	s := &ShardState{Stream: stream, Shard: shard, kind: k, opts: opts,
+		win: dedupe.New(dedupe.Options{Window: opts.DedupeWindow, MaxBytes: opts.DedupeMaxBytes})}
+	if k == KindCompanies {
+		s.companies = make(map[string]*companyPart)
+	} else {
+		s.jobs = make(map[string]*jobsPart)
+	}
+	return s, nil
+}
+
+// Kind returns which part of tenants the shard keeps.
+func (s *ShardState) Kind() Kind { return s.kind }
+
+// Tenants returns how many tenants the shard holds a part of.
+func (s *ShardState) Tenants() int { return len(s.companies) + len(s.jobs) }
+
+// DedupeStats describes the shard's dedupe window.
+func (s *ShardState) DedupeStats() dedupe.Stats { return s.win.Stats() }
+
+// Outcome is what Apply did with a record.
+type Outcome uint8
+
+const (
+	Applied Outcome = iota + 1
+	Duplicate
+	TooLate
+	Invalid
+)
+
+// maxDeadLetterData is how much of a dead record the list keeps.
+const maxDeadLetterData = 1024
+
+// Apply applies one record: data as stored in the stream, its arrival time
+// (Unix ms) and sequence number (kept only for a dead letter, so it may
+// alias a reader's buffer). The caller moves Position past the records it
+// applied. Applying the same records from the same state gives the same
+// state: everything is a function of the records, not of the clock.
+func (s *ShardState) Apply(data []byte, arrivalMs int64, seq string) Outcome {
+	s.Counts.Records++
+	e := &s.ev
+	if _, err := s.dec.Decode(data, e); err != nil {
+		s.Counts.Invalid++
+		s.deadLetter(seq, arrivalMs, "invalid event: "+err.Error(), e, data)
+		return Invalid
+	}
+	if k, _ := KindOf(e.Type.Stream()); k != s.kind {
+		s.Counts.Invalid++
+		s.deadLetter(seq, arrivalMs, fmt.Sprintf("a %s event belongs in stream %s, not %s", e.Type, e.Type.Stream(), s.Stream), e, data)
+		return Invalid
+	}
+	if s.Watermark != 0 && e.Time < s.Watermark-int64(s.opts.AllowedLateness) {
+		s.Counts.TooLate++
+		s.deadLetter(seq, arrivalMs, fmt.Sprintf("late: its time %s is more than the allowed lateness %s behind the watermark %s",
+			fmtTime(e.Time), s.opts.AllowedLateness, fmtTime(s.Watermark)), e, data)
+		return TooLate
+	}
+	if s.win.Add(dedupe.KeyOf(e.ID, e.Source), arrivalMs) {
+		s.Counts.Duplicates++
+		return Duplicate
+	}
+	if e.Time < s.Watermark {
+		s.Counts.Late++
+	} else {
+		if s.Watermark != 0 && dayOf(e.Time) != dayOf(s.Watermark) {
+			s.prune(e.Time - int64(s.opts.AllowedLateness))
+		}
+		s.Watermark = e.Time
+	}
+	s.Counts.Events++
+	ctx := applyCtx{s: s, e: e, day: dayOf(e.Time), hour: hourOf(e.Time)}
+	if s.kind == KindCompanies {
+		ctx.c = s.company(e.TenantID)
+	} else {
+		ctx.j = s.job(e.TenantID)
+	}
+	ctx.all = s.days.at(ctx.day)
+	for _, a := range dispatch[e.Type] {
+		a(&ctx)
+	}
+	return Applied
+}
+
+// prune forgets what no event can change any more, because an event
+// older than cutoff is a dead letter: deleted users' tombstones, and
+// sessions and jobs open since before cutoff (their end was lost). It runs
+// when the watermark enters a new day, so it depends only on the records.
+func (s *ShardState) prune(cutoff int64) {
+	for _, c := range s.companies {
+		for id, u := range c.users {
+			if u.deleted && u.changed < cutoff {
+				delete(c.users, id)
+			}
+		}
+		for id, at := range c.sessions {
+			if at < cutoff {
+				delete(c.sessions, id)
+			}
+		}
+	}
+	for _, j := range s.jobs {
+		for id, at := range j.running {
+			if at < cutoff {
+				delete(j.running, id)
+			}
+		}
+	}
+}
+
+func (s *ShardState) company(id []byte) *companyPart {
+	if p, ok := s.companies[string(id)]; ok {
+		return p
+	}
+	p := &companyPart{users: map[string]userState{}, sessions: map[string]int64{}}
+	s.companies[string(id)] = p
+	return p
+}
+
+func (s *ShardState) job(id []byte) *jobsPart {
+	if p, ok := s.jobs[string(id)]; ok {
+		return p
+	}
+	p := &jobsPart{running: map[string]int64{}}
+	s.jobs[string(id)] = p
+	return p
+}
+
+func (s *ShardState) deadLetter(seq string, arrivalMs int64, reason string, e *event.Event, data []byte) {
+	if len(data) > maxDeadLetterData {
+		data = data[:maxDeadLetterData]
+	}
+	d := deadLetter{seq: strings.Clone(seq), arrival: arrivalMs, reason: reason, id: string(e.ID), tenantID: string(e.TenantID), data: string(data)}
+	if len(s.dead) == s.opts.DeadLetterKeep {
+		copy(s.dead, s.dead[1:])
+		s.dead = s.dead[:len(s.dead)-1]
+	}
+	s.dead = append(s.dead, d)
+}
+
+// companyPart is what a companies shard keeps of a tenant.
+type companyPart struct {
+	profile      profile
+	users        map[string]userState // users seen, deleted ones until pruned
+	sessions     map[string]int64     // open sessions: id -> login time (Unix ns)
+	usersAdded   int64
+	usersDeleted int64
+	logins       int64
+	logoffs      int64
+	timeouts     int64
+	sessionNs    int64 // total length of the sessions closed after a login seen
+	sessionsDone int64
+	lastActivity int64
+	days         dayRing[companyDay]
+}
+
+// userState is one user: its last login day (day number + 1; 0: none),
+// and whether its latest user.added or user.deleted (by event time, at
+// changed) deleted it. A deleted user is kept (a tombstone) until its
+// deletion is further behind the watermark than the allowed lateness, so
+// a late login cannot bring it back.
+type userState struct {
+	lastLogin int32
+	deleted   bool
+	changed   int64
+}
+
+// profile is a tenant's commercial facts: each field with the event time
+// it was set at, so a late tenant.updated does not overwrite a newer value.
+type profile struct {
+	name, industry, sentiment, plan string
+	revenue, monthlyFee             float64
+	employees                       int64
+	at                              [7]int64 // per field, the event time of its value
+	created, deleted                int64    // Unix ns; 0: not seen
+	fees                            []feeChange
+}
+
+type feeChange struct {
+	at  int64
+	fee float64
+}
+
+// jobsPart is what a jobs shard keeps of a tenant.
+type jobsPart struct {
+	submitted, terminated, succeeded, failed, cancelled int64
+	dataBytes                                           int64
+	running                                             map[string]int64 // job id -> submit time
+	lastActivity                                        int64
+	days                                                dayRing[jobsDay]
+	hours                                               hourRing[jobsHour]
+}
+
+func fmtTime(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return string(event.AppendTime(nil, ns))
+}

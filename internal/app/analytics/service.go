@@ -1,0 +1,380 @@
+package analytics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/event"
+	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/stream"
+)
+
+// Options configure the processor.
+type Options struct {
+	Reader stream.Reader
+	// Dir holds the checkpoints, one file per shard: <Dir>/<stream>/<shard>.ckpt.
+	Dir string
+	// Workers is the number of goroutines applying records; each owns some
+	// shards. Default: one per core.
+	Workers int
+	// CheckpointInterval is how often a shard that moved is checkpointed.
+	// Default 5 s. A clean Stop checkpoints every shard.
+	CheckpointInterval time.Duration
+	// BatchRecords is the most records read per batch. Default 5000.
+	BatchRecords int
+	// State configures each shard's state (lateness, dedupe).
+	State  analytics.Options
+	Logger *slog.Logger
+}
+
+// Service runs the processor and answers queries about its state.
+type Service struct {
+	opts    Options
+	log     *slog.Logger
+	runners []*runner
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started time.Time
+}
+
+// runner is one (stream, shard): its state, behind a lock the queries
+// share, and what the worker knows about reading it.
+type runner struct {
+	mu      sync.RWMutex
+	st      *analytics.ShardState
+	worker  int
+	path    string
+	cur     stream.Cursor
+	behind  atomic.Int64
+	ckAt    atomic.Int64 // wall time of the last checkpoint, Unix ms
+	ckPos   atomic.Pointer[string]
+	lastCk  time.Time
+	applied bool // records applied since the last checkpoint
+}
+
+// New loads every shard's checkpoint (or starts it empty) and returns the
+// service, not yet running.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = 5 * time.Second
+	}
+	if opts.BatchRecords <= 0 {
+		opts.BatchRecords = 5000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{opts: opts, log: opts.Logger}
+	for _, name := range []string{event.StreamCompanies, event.StreamJobs} {
+		shards, err := opts.Reader.Shards(ctx, name)
+		if errors.Is(err, stream.ErrStreamNotFound) {
+			s.log.Warn("the stream does not exist; analytics will not read it", "stream", name)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the shards of %s: %w", name, err)
+		}
+		for _, id := range shards {
+			r, err := s.load(name, id)
+			if err != nil {
+				return nil, err
+			}
+			r.worker = len(s.runners) % opts.Workers
+			s.runners = append(s.runners, r)
+		}
+	}
+	return s, nil
+}
+
+// load restores a shard from its checkpoint, if it has one.
+func (s *Service) load(streamName, shard string) (*runner, error) {
+	dir := filepath.Join(s.opts.Dir, streamName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the checkpoint directory: %w", err)
+	}
+	fsutil.RemoveTemps(dir)
+	r := &runner{path: filepath.Join(dir, shard+".ckpt")}
+	b, err := os.ReadFile(r.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		st, err := analytics.NewShardState(streamName, shard, s.opts.State)
+		if err != nil {
+			return nil, err
+		}
+		r.st = st
+	case err != nil:
+		return nil, fmt.Errorf("cannot read checkpoint %s: %w", r.path, err)
+	default:
+		st, err := analytics.RestoreShardState(b, s.opts.State)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w; move it away to rebuild the shard's state from the stream", r.path, err)
+		}
+		if st.Stream != streamName || st.Shard != shard {
+			return nil, fmt.Errorf("checkpoint %s holds %s/%s", r.path, st.Stream, st.Shard)
+		}
+		r.st = st
+		r.ckAt.Store(time.Now().UnixMilli())
+		s.log.Info("checkpoint loaded", "stream", streamName, "shard", shard, "position", st.Position, "tenants", st.Tenants())
+	}
+	pos := r.st.Position
+	r.ckPos.Store(&pos)
+	r.lastCk = time.Now()
+	return r, nil
+}
+
+// Start runs the workers until Stop.
+func (s *Service) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.started = time.Now()
+	for w := range s.opts.Workers {
+		var mine []*runner
+		for _, r := range s.runners {
+			if r.worker == w {
+				mine = append(mine, r)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.work(ctx, mine)
+		}()
+	}
+}
+
+// Stop stops the workers after their current batch and checkpoints every
+// shard.
+func (s *Service) Stop() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	var first error
+	for _, r := range s.runners {
+		if r.cur != nil {
+			r.cur.Close()
+		}
+		if err := s.checkpoint(r); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// idleWait is how long a worker whose shards are all caught up waits for
+// new records before polling them again.
+const idleWait = 5 * time.Millisecond
+
+func (s *Service) work(ctx context.Context, mine []*runner) {
+	for ctx.Err() == nil {
+		busy := false
+		for _, r := range mine {
+			n, err := s.step(ctx, r)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				s.log.Warn("cannot read the stream; retrying", "stream", r.st.Stream, "shard", r.st.Shard, "error", err)
+				if r.cur != nil {
+					r.cur.Close()
+					r.cur = nil
+				}
+				sleep(ctx, time.Second)
+				continue
+			}
+			busy = busy || n > 0
+			if r.applied && time.Since(r.lastCk) >= s.opts.CheckpointInterval {
+				if err := s.checkpoint(r); err != nil {
+					s.log.Error("cannot checkpoint", "path", r.path, "error", err)
+				}
+			}
+		}
+		if !busy {
+			sleep(ctx, idleWait)
+		}
+	}
+}
+
+// step reads and applies one batch of r's shard.
+func (s *Service) step(ctx context.Context, r *runner) (int, error) {
+	if r.cur == nil {
+		c, err := s.opts.Reader.Open(ctx, r.st.Stream, r.st.Shard, r.st.Position)
+		if err != nil {
+			return 0, err
+		}
+		r.cur = c
+	}
+	b, err := r.cur.Next(ctx, s.opts.BatchRecords, 0)
+	if err != nil {
+		return 0, err
+	}
+	r.behind.Store(b.MillisBehind)
+	if b.Trimmed {
+		s.log.Warn("records were deleted by retention before the processor read them", "stream", r.st.Stream, "shard", r.st.Shard, "after", r.st.Position)
+	}
+	if len(b.Records) == 0 {
+		return 0, nil
+	}
+	r.mu.Lock()
+	for i := range b.Records {
+		rec := &b.Records[i]
+		r.st.Apply(rec.Data, rec.Arrival, rec.Seq)
+	}
+	r.st.Position = strings.Clone(b.Records[len(b.Records)-1].Seq)
+	r.mu.Unlock()
+	r.applied = true
+	return len(b.Records), nil
+}
+
+// checkpoint saves r's state with its position: encoded under the read
+// lock, written with fsutil.WriteAtomic (temp file, fsync, rename, fsync
+// of the directory).
+func (s *Service) checkpoint(r *runner) error {
+	r.mu.RLock()
+	b := r.st.Checkpoint()
+	pos := r.st.Position
+	r.mu.RUnlock()
+	if err := fsutil.WriteAtomic(r.path, b); err != nil {
+		return fmt.Errorf("cannot write checkpoint %s: %w", r.path, err)
+	}
+	r.ckPos.Store(&pos)
+	r.ckAt.Store(time.Now().UnixMilli())
+	r.lastCk = time.Now()
+	r.applied = false
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// Tenants implements Source.
+func (s *Service) Tenants(asOf time.Time) []analytics.Tenant {
+	m := make(map[string]*analytics.Tenant)
+	for _, r := range s.runners {
+		r.mu.RLock()
+		r.st.FillTenants(m, asOf)
+		r.mu.RUnlock()
+	}
+	out := make([]analytics.Tenant, 0, len(m))
+	for _, t := range m {
+		out = append(out, *t)
+	}
+	return out
+}
+
+// Tenant implements Source.
+func (s *Service) Tenant(id string, asOf, from, to time.Time) (analytics.TenantDetail, bool) {
+	if to.Sub(from) > analytics.RingDays*24*time.Hour {
+		from = to.Add(-analytics.RingDays * 24 * time.Hour)
+	}
+	d := analytics.TenantDetail{AsOf: fmtTime(asOf), From: fmtTime(from), To: fmtTime(to),
+		Days: analytics.DaySeries(from, to), Hours: analytics.HourSeries(from, to)}
+	found := false
+	for _, r := range s.runners {
+		r.mu.RLock()
+		found = r.st.FillTenant(id, &d.Tenant, d.Days, d.Hours, asOf) || found
+		r.mu.RUnlock()
+	}
+	return d, found
+}
+
+// Summary implements Source.
+func (s *Service) Summary(asOf, from, to time.Time) analytics.Summary {
+	if to.Sub(from) > analytics.RingDays*24*time.Hour {
+		from = to.Add(-analytics.RingDays * 24 * time.Hour)
+	}
+	sum := analytics.Summary{AsOf: fmtTime(asOf), Industries: map[string]int64{}, Days: analytics.DaySeries(from, to)}
+	for _, t := range s.Tenants(asOf) {
+		if t.Deleted != "" {
+			sum.TenantsDeleted++
+		} else if t.Created != "" {
+			sum.Tenants++
+			sum.Industries[t.Industry]++
+		}
+		sum.Users += t.Users
+		sum.ActiveUsers30d += t.ActiveUsers30d
+		sum.OpenSessions += t.OpenSessions
+		sum.RunningJobs += t.RunningJobs
+		sum.JobsSubmitted += t.JobsSubmitted
+		sum.JobsTerminated += t.JobsTerminated
+		sum.JobsCancelled += t.JobsCancelled
+		sum.Jobs30d += t.Jobs30d
+		sum.Jobs90d += t.Jobs90d
+	}
+	for _, r := range s.runners {
+		r.mu.RLock()
+		r.st.FillDays(sum.Days)
+		r.mu.RUnlock()
+	}
+	return sum
+}
+
+// Processor implements Source.
+func (s *Service) Processor() analytics.Processor {
+	p := analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String()}
+	for _, r := range s.runners {
+		var st analytics.ShardStatus
+		r.mu.RLock()
+		r.st.Status(&st)
+		r.mu.RUnlock()
+		st.Worker = r.worker
+		st.MillisBehindLatest = r.behind.Load()
+		if at := r.ckAt.Load(); at != 0 {
+			st.LastCheckpoint = fmtTime(time.UnixMilli(at))
+		}
+		st.CheckpointPosition = *r.ckPos.Load()
+		p.Shards = append(p.Shards, st)
+	}
+	return p
+}
+
+func (s *Service) allowedLateness() time.Duration {
+	if s.opts.State.AllowedLateness > 0 {
+		return s.opts.State.AllowedLateness
+	}
+	return analytics.DefaultAllowedLateness
+}
+
+// DeadLetters implements Source.
+func (s *Service) DeadLetters(limit int) ([]analytics.DeadLetter, int64) {
+	var all []analytics.DeadLetter
+	var total int64
+	for _, r := range s.runners {
+		r.mu.RLock()
+		all = r.st.DeadLetters(all)
+		total += r.st.Counts.TooLate + r.st.Counts.Invalid
+		r.mu.RUnlock()
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Arrival > all[j].Arrival })
+	if len(all) > limit {
+		all = all[:limit]
+	}
+	return all, total
+}
+
+func fmtTime(t time.Time) string {
+	return string(event.AppendTime(nil, t.UnixNano()))
+}
