@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -606,3 +607,23 @@ func BenchmarkTenants100k(b *testing.B) {
 type benchSource struct{ *fakeSource }
 
 func (s benchSource) Tenants(time.Time) []analytics.Tenant { return s.tenants }
+
+// TestDocs: docs/analytics-api.md names every sort field and metric.
+func TestDocs(t *testing.T) {
+	b, err := os.ReadFile("../../../docs/analytics-api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, name := range sortFieldNames() {
+		if !strings.Contains(doc, "`"+name+"`") {
+			t.Errorf("the docs do not name the sort field %s", name)
+		}
+	}
+	for _, m := range shardMetrics {
+		name := strings.Split(strings.TrimPrefix(m.desc.String(), `Desc{fqName: "`), `"`)[0]
+		if !strings.Contains(doc, "`"+name+"`") {
+			t.Errorf("the docs do not name the metric %s", name)
+		}
+	}
+}
