@@ -190,7 +190,11 @@ func (a *API) getTenant(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("there is no tenant %q; GET /v1/tenants lists them", id))
 		return
 	}
-	d.AsOf, d.From, d.To = formatTime(asOf), formatTime(from), formatTime(to)
+	// The Source says what it used (it may shorten the range to what it
+	// keeps); fill in only what it left out.
+	d.AsOf = cmp.Or(d.AsOf, formatTime(asOf))
+	d.From = cmp.Or(d.From, formatTime(from))
+	d.To = cmp.Or(d.To, formatTime(to))
 	if d.Days == nil {
 		d.Days = []analytics.Day{}
 	}
@@ -212,7 +216,7 @@ func (a *API) summary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := a.src.Summary(asOf, from, to)
-	s.AsOf = formatTime(asOf)
+	s.AsOf = cmp.Or(s.AsOf, formatTime(asOf))
 	if s.Industries == nil {
 		s.Industries = map[string]int64{}
 	}

@@ -460,6 +460,16 @@ func TestTenant(t *testing.T) {
 		}
 	}
 
+	// What the source says it used wins: it may shorten the range.
+	src.mu.Lock()
+	src.detailFrom = "2026-08-01T00:00:00.000Z"
+	src.mu.Unlock()
+	var d analytics.TenantDetail
+	getJSON(t, ts, "/v1/tenants/"+id+"?from=2020-01-01", &d)
+	if d.From != src.detailFrom || d.To != "2026-11-25T12:30:00.123Z" {
+		t.Fatalf("from %s to %s", d.From, d.To)
+	}
+
 	wantError(t, ts, "GET", "/v1/tenants/nobody", 404, "NotFound", `"nobody"`)
 	wantError(t, ts, "GET", "/v1/tenants/a%20b", 404, "NotFound", `"a b"`)
 	wantError(t, ts, "GET", "/v1/tenants/x/y", 404, "NotFound")

@@ -20,7 +20,10 @@ type fakeSource struct {
 	dead      []analytics.DeadLetter
 	deadTotal int64
 	calls     []fakeCall
-	rnd       *rand.Rand
+	// detailFrom, if set, is the From of every TenantDetail, as a Source
+	// that shortens the range says so.
+	detailFrom string
+	rnd        *rand.Rand
 }
 
 // fakeCall is one call to the fake: its method and arguments.
@@ -130,7 +133,7 @@ func (f *fakeSource) Tenant(id string, asOf, from, to time.Time) (analytics.Tena
 	defer f.mu.Unlock()
 	for _, t := range f.tenants {
 		if t.ID == id {
-			return analytics.TenantDetail{Tenant: t,
+			return analytics.TenantDetail{Tenant: t, From: f.detailFrom,
 				Days:  []analytics.Day{{Date: "2026-11-25", JobsSubmitted: 3, Logins: 1}},
 				Hours: []analytics.Hour{{Hour: "2026-11-25T10:00:00Z", JobsSubmitted: 3}},
 			}, true
