@@ -29,7 +29,7 @@ type Options struct {
 // Options.
 const (
 	DefaultAllowedLateness  = 7 * 24 * time.Hour
-	DefaultShardDedupeBytes = 16 << 20
+	DefaultShardDedupeBytes = 4 << 20
 	defaultDeadLetterKeep   = 100
 )
 

@@ -21,6 +21,10 @@ var benchmarks = map[string]benchmark{
 		summary: "put/get throughput against any Kinesis-compatible endpoint",
 		run:     runKinesisCommand,
 	},
+	"analytics": {
+		summary: "analytics processor events/s from a filled log with checkpoints, and its memory per tenant",
+		run:     runAnalyticsCommand,
+	},
 	"events": {
 		summary: "simulator generation rate, and POST /v1/events throughput in NDJSON batches",
 		run:     runEventsCommand,

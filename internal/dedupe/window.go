@@ -29,9 +29,10 @@ func KeyOf(id, source []byte) Key {
 	return Key{d1.Sum64(), d2.Sum64()}
 }
 
-// EntryBytes is the memory one remembered identity costs: its ring entry
-// (24 bytes) and two 4-byte table slots.
-const EntryBytes = 32
+// EntryBytes is about the memory one remembered identity costs: its ring
+// entry (24 bytes) and its share of the table (8-byte slots, between a
+// half and three quarters full).
+const EntryBytes = 36
 
 // Options configure a Window.
 type Options struct {
@@ -77,7 +78,7 @@ type Window struct {
 	ring     []entry
 	head     uint64 // absolute index of the oldest entry
 	tail     uint64 // absolute index one past the newest
-	table    []uint32
+	table    []uint64 // ring slot + 1 in the low 32 bits, hash32 of the key in the high; 0 = empty
 	mask     uint64
 	live     int
 	expired  int64
@@ -93,26 +94,22 @@ func New(o Options) *Window {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
-	// The table has a power-of-two size of about twice the ring's.
-	capacity := int(o.MaxBytes / EntryBytes)
-	tsize := uint64(1)
-	for tsize < uint64(capacity)*2 {
+	// The table has a power-of-two size, the largest whose table and a
+	// ring half its size fit in MaxBytes; the ring then takes what is
+	// left, up to three quarters of the table (linear probing stays
+	// short).
+	tsize := uint64(4)
+	for tsize < 1<<32 && int64(tsize*2)*8+int64(tsize)*24 <= o.MaxBytes {
 		tsize <<= 1
 	}
-	if tsize > 1<<32 {
-		tsize = 1 << 32
-	}
-	capacity = min(capacity, int(tsize/2))
-	capacity = max(capacity, 1)
-	if tsize < 2 {
-		tsize = 2
-	}
+	capacity := int((o.MaxBytes - int64(tsize)*8) / 24)
+	capacity = max(1, min(capacity, int(tsize*3/4)))
 	return &Window{
 		windowMs: o.Window.Milliseconds(),
 		ring:     make([]entry, capacity),
-		table:    make([]uint32, tsize),
+		table:    make([]uint64, tsize),
 		mask:     tsize - 1,
-		bytes:    int64(capacity)*24 + int64(tsize)*4,
+		bytes:    int64(capacity)*24 + int64(tsize)*8,
 	}
 }
 
@@ -198,27 +195,37 @@ func (w *Window) popHead(counter *int64) {
 	w.head++
 }
 
-func (w *Window) home(key Key) uint64 { return (key.A ^ key.B>>7) & w.mask }
+// hash32 is the part of a key's hash kept in its table slot: it gives the
+// key's home slot, so moving entries on delete never reads the ring, and
+// it filters probes, so a probe reads the ring (another cache miss) only
+// on a likely match.
+func hash32(key Key) uint64 { return uint64(uint32(key.A ^ key.B>>7)) }
+
+func (w *Window) home(key Key) uint64 { return hash32(key) & w.mask }
 
 // find returns the ring slot of key.
 func (w *Window) find(key Key) (uint64, bool) {
-	for i := w.home(key); ; i = (i + 1) & w.mask {
+	h := hash32(key)
+	for i := h & w.mask; ; i = (i + 1) & w.mask {
 		v := w.table[i]
 		if v == 0 {
 			return 0, false
 		}
-		if slot := uint64(v - 1); w.ring[slot].key == key {
-			return slot, true
+		if v>>32 == h {
+			if slot := v&0xffffffff - 1; w.ring[slot].key == key {
+				return slot, true
+			}
 		}
 	}
 }
 
 func (w *Window) insert(key Key, slot uint32) {
-	i := w.home(key)
+	h := hash32(key)
+	i := h & w.mask
 	for w.table[i] != 0 {
 		i = (i + 1) & w.mask
 	}
-	w.table[i] = slot + 1
+	w.table[i] = h<<32 | uint64(slot) + 1
 }
 
 // delete removes key's table slot and shifts back the entries after it
@@ -230,7 +237,7 @@ func (w *Window) delete(key Key) {
 		if v == 0 {
 			return
 		}
-		if w.ring[v-1].key == key {
+		if v>>32 == hash32(key) && w.ring[v&0xffffffff-1].key == key {
 			break
 		}
 		i = (i + 1) & w.mask
@@ -244,7 +251,7 @@ func (w *Window) delete(key Key) {
 			if v == 0 {
 				return
 			}
-			h := w.home(w.ring[v-1].key)
+			h := v >> 32 & w.mask
 			// Move v back to i unless its home lies cyclically in (i, j].
 			if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
 				w.table[i] = v
