@@ -76,8 +76,8 @@ const tombstone = -1 << 63
 type Window struct {
 	windowMs int64
 	ring     []entry
-	head     uint64 // absolute index of the oldest entry
-	tail     uint64 // absolute index one past the newest
+	head     uint64   // absolute index of the oldest entry
+	tail     uint64   // absolute index one past the newest
 	table    []uint64 // ring slot + 1 in the low 32 bits, hash32 of the key in the high; 0 = empty
 	mask     uint64
 	live     int
