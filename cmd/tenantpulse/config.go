@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	analyticsstate "github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/dedupe"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
@@ -35,6 +36,8 @@ type Config struct {
 	Workers            int           `yaml:"workers"`
 	AllowedLateness    time.Duration `yaml:"allowed_lateness"`
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// AnalyticsDedupeMaxBytes is the memory of each shard's dedupe window.
+	AnalyticsDedupeMaxBytes int64 `yaml:"analytics_dedupe_max_bytes"`
 	// Pprof serves Go's profiler at /debug/pprof/ on the listener.
 	Pprof   bool           `yaml:"pprof"`
 	Streams []StreamConfig `yaml:"streams"`
@@ -54,7 +57,8 @@ func defaultConfig() Config {
 		MinFreeBytes: 64 << 20, SegmentBytes: 64 << 20,
 		DedupeWindow: dedupe.DefaultWindow, DedupeMaxBytes: dedupe.DefaultMaxBytes,
 		AllowedLateness: 7 * 24 * time.Hour, CheckpointInterval: 5 * time.Second,
-		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
+		AnalyticsDedupeMaxBytes: analyticsstate.DefaultShardDedupeBytes,
+		Streams:                 []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
 
@@ -94,6 +98,9 @@ func (c *Config) validate() error {
 	}
 	if c.AllowedLateness <= 0 {
 		return fmt.Errorf("allowed_lateness %s must be positive", c.AllowedLateness)
+	}
+	if c.AnalyticsDedupeMaxBytes < 64<<10 {
+		return fmt.Errorf("analytics_dedupe_max_bytes %d must be at least 65536 (64 KiB)", c.AnalyticsDedupeMaxBytes)
 	}
 	if c.CheckpointInterval <= 0 {
 		return fmt.Errorf("checkpoint_interval %s must be positive", c.CheckpointInterval)
@@ -139,6 +146,7 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.IntVar(&f.Workers, "workers", f.Workers, "analytics workers applying records (0: one per core)")
 	fs.DurationVar(&f.AllowedLateness, "allowed-lateness", f.AllowedLateness, "analytics: an event further behind its shard's watermark (latest event time) is a dead letter")
 	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", f.CheckpointInterval, "analytics: how often each shard's state is checkpointed with its position")
+	fs.Int64Var(&f.AnalyticsDedupeMaxBytes, "analytics-dedupe-max-bytes", f.AnalyticsDedupeMaxBytes, "analytics: memory of each shard's dedupe window (about 36 bytes per event identity)")
 	fs.BoolVar(&f.Pprof, "pprof", f.Pprof, "serve Go's profiler at /debug/pprof/ (for diagnosing performance; off by default)")
-	fs.Int64Var(&f.DedupeMaxBytes, "dedupe-max-bytes", f.DedupeMaxBytes, "memory of the dedupe window (32 bytes per event identity); when full, the oldest are forgotten early")
+	fs.Int64Var(&f.DedupeMaxBytes, "dedupe-max-bytes", f.DedupeMaxBytes, "memory of the dedupe window (about 36 bytes per event identity); when full, the oldest are forgotten early")
 }

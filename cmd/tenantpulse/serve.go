@@ -107,8 +107,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	proc, err := analytics.New(ctx, analytics.Options{
 		Reader: stream.NewEmbedded(store), Dir: filepath.Join(cfg.Data, "analytics"), Workers: cfg.Workers,
 		CheckpointInterval: cfg.CheckpointInterval,
-		State:              analyticsstate.Options{AllowedLateness: cfg.AllowedLateness, DedupeWindow: cfg.DedupeWindow},
-		Logger:             log.With("component", "analytics"),
+		State: analyticsstate.Options{AllowedLateness: cfg.AllowedLateness, DedupeWindow: cfg.DedupeWindow,
+			DedupeMaxBytes: cfg.AnalyticsDedupeMaxBytes},
+		Logger: log.With("component", "analytics"),
 	})
 	if err != nil {
 		return err
