@@ -29,6 +29,10 @@ var benchmarks = map[string]benchmark{
 		summary: "simulator generation rate, and POST /v1/events throughput in NDJSON batches",
 		run:     runEventsCommand,
 	},
+	"freshness": {
+		summary: "how soon an event accepted by POST /v1/events shows in /v1/tenants/{id}, under load",
+		run:     runFreshnessCommand,
+	},
 	"restart": {
 		summary: "time to ready, and memory, of serve restarting with many records retained",
 		run:     runRestartCommand,
