@@ -43,11 +43,12 @@ var Aggregations = []Aggregation{
 	{"fees", "the monthly fee's history, for totalFee", []event.Type{event.TenantCreated, event.TenantUpdated}, applyFee},
 	{"usersAdded", "user.added events, per day and in all", []event.Type{event.UserAdded}, func(x *applyCtx) {
 		x.c.usersAdded++
-		u := x.c.users[string(x.e.Data.UserID)]
+		k := idKey(x.e.Data.UserID)
+		u := x.c.users[k]
 		if x.e.Time >= u.changed {
 			u.deleted, u.changed = false, x.e.Time
 		}
-		x.c.users[string(x.e.Data.UserID)] = u
+		x.c.users[k] = u
 		if d := x.c.days.at(x.day); d != nil {
 			d.UsersAdded++
 		}
@@ -57,11 +58,12 @@ var Aggregations = []Aggregation{
 	}},
 	{"usersDeleted", "user.deleted events, per day and in all; a deleted user is no longer active", []event.Type{event.UserDeleted}, func(x *applyCtx) {
 		x.c.usersDeleted++
-		u := x.c.users[string(x.e.Data.UserID)]
+		k := idKey(x.e.Data.UserID)
+		u := x.c.users[k]
 		if x.e.Time >= u.changed {
 			u.deleted, u.changed = true, x.e.Time
 		}
-		x.c.users[string(x.e.Data.UserID)] = u
+		x.c.users[k] = u
 		if d := x.c.days.at(x.day); d != nil {
 			d.UsersDeleted++
 		}
@@ -71,10 +73,11 @@ var Aggregations = []Aggregation{
 	}},
 	{"logins", "user.login events per day, each user's last login day (active users), open sessions", []event.Type{event.UserLogin}, func(x *applyCtx) {
 		x.c.logins++
-		u := x.c.users[string(x.e.Data.UserID)]
+		k := idKey(x.e.Data.UserID)
+		u := x.c.users[k]
 		u.lastLogin = max(u.lastLogin, x.day+1)
-		x.c.users[string(x.e.Data.UserID)] = u
-		x.c.sessions[string(x.e.Data.SessionID)] = x.e.Time
+		x.c.users[k] = u
+		x.c.sessions[idKey(x.e.Data.SessionID)] = x.e.Time
 		if d := x.c.days.at(x.day); d != nil {
 			d.Logins++
 		}
@@ -101,8 +104,8 @@ var Aggregations = []Aggregation{
 				x.all.Timeouts++
 			}
 		}
-		if at, ok := x.c.sessions[string(x.e.Data.SessionID)]; ok {
-			delete(x.c.sessions, string(x.e.Data.SessionID))
+		if at, ok := x.c.sessions[idKey(x.e.Data.SessionID)]; ok {
+			delete(x.c.sessions, idKey(x.e.Data.SessionID))
 			if x.e.Time >= at {
 				x.c.sessionNs += x.e.Time - at
 				x.c.sessionsDone++
@@ -122,7 +125,7 @@ var Aggregations = []Aggregation{
 		j := x.j
 		j.submitted++
 		j.dataBytes += x.e.Data.DataSize
-		j.running[string(x.e.Data.JobID)] = x.e.Time
+		j.running[idKey(x.e.Data.JobID)] = x.e.Time
 		if d := j.days.at(x.day); d != nil {
 			d.Submitted++
 			d.DataBytes += uint64(x.e.Data.DataSize)
@@ -138,7 +141,7 @@ var Aggregations = []Aggregation{
 	{"jobsTerminated", "job.terminated (succeeded or failed) per day and hour and in all", []event.Type{event.JobTerminated}, func(x *applyCtx) {
 		j := x.j
 		j.terminated++
-		delete(j.running, string(x.e.Data.JobID))
+		delete(j.running, idKey(x.e.Data.JobID))
 		ok := string(x.e.Data.Status) == "succeeded"
 		if ok {
 			j.succeeded++
@@ -166,7 +169,7 @@ var Aggregations = []Aggregation{
 	{"jobsCancelled", "job.cancelled per day and hour and in all", []event.Type{event.JobCancelled}, func(x *applyCtx) {
 		j := x.j
 		j.cancelled++
-		delete(j.running, string(x.e.Data.JobID))
+		delete(j.running, idKey(x.e.Data.JobID))
 		if d := j.days.at(x.day); d != nil {
 			d.Cancelled++
 		}

@@ -117,11 +117,11 @@ func RestoreShardState(b []byte, opts Options) (*ShardState, error) {
 	for ; n > 0 && r.err == nil; n-- {
 		id := r.str()
 		if s.kind == KindCompanies {
-			p := &companyPart{users: map[string]userState{}, sessions: map[string]int64{}}
+			p := &companyPart{users: map[uint64]userState{}, sessions: map[uint64]int64{}}
 			p.read(r)
 			s.companies[id] = p
 		} else {
-			p := &jobsPart{running: map[string]int64{}}
+			p := &jobsPart{running: map[uint64]int64{}}
 			p.read(r)
 			s.jobs[id] = p
 		}
@@ -154,19 +154,19 @@ func (c *companyPart) write(w *ckWriter) {
 		w.int(f.at)
 		w.f64(f.fee)
 	}
-	users := sortedKeys(c.users)
+	users := sortedIDs(c.users)
 	w.uint(uint64(len(users)))
 	for _, u := range users {
-		w.str(u)
+		w.b = binary.LittleEndian.AppendUint64(w.b, u)
 		us := c.users[u]
 		w.int(int64(us.lastLogin))
 		w.bool(us.deleted)
 		w.int(us.changed)
 	}
-	sessions := sortedKeys(c.sessions)
+	sessions := sortedIDs(c.sessions)
 	w.uint(uint64(len(sessions)))
 	for _, id := range sessions {
-		w.str(id)
+		w.b = binary.LittleEndian.AppendUint64(w.b, id)
 		w.int(c.sessions[id])
 	}
 	for _, v := range []int64{c.usersAdded, c.usersDeleted, c.logins, c.logoffs, c.timeouts, c.sessionNs, c.sessionsDone, c.lastActivity} {
@@ -189,12 +189,12 @@ func (c *companyPart) read(r *ckReader) {
 	for n := r.count(2); n > 0 && r.err == nil; n-- {
 		p.fees = append(p.fees, feeChange{at: r.int(), fee: r.f64()})
 	}
-	for n := r.count(4); n > 0 && r.err == nil; n-- {
-		id := r.str()
+	for n := r.count(11); n > 0 && r.err == nil; n-- {
+		id := r.u64()
 		c.users[id] = userState{lastLogin: int32(r.int()), deleted: r.bool(), changed: r.int()}
 	}
-	for n := r.count(2); n > 0 && r.err == nil; n-- {
-		id := r.str()
+	for n := r.count(9); n > 0 && r.err == nil; n-- {
+		id := r.u64()
 		c.sessions[id] = r.int()
 	}
 	for _, v := range []*int64{&c.usersAdded, &c.usersDeleted, &c.logins, &c.logoffs, &c.timeouts, &c.sessionNs, &c.sessionsDone, &c.lastActivity} {
@@ -209,10 +209,10 @@ func (j *jobsPart) write(w *ckWriter) {
 	for _, v := range []int64{j.submitted, j.terminated, j.succeeded, j.failed, j.cancelled, j.dataBytes, j.lastActivity} {
 		w.int(v)
 	}
-	running := sortedKeys(j.running)
+	running := sortedIDs(j.running)
 	w.uint(uint64(len(running)))
 	for _, id := range running {
-		w.str(id)
+		w.b = binary.LittleEndian.AppendUint64(w.b, id)
 		w.int(j.running[id])
 	}
 	writeDayRing(w, &j.days, func(d *jobsDay) []uint64 {
@@ -229,8 +229,8 @@ func (j *jobsPart) read(r *ckReader) {
 	for _, v := range []*int64{&j.submitted, &j.terminated, &j.succeeded, &j.failed, &j.cancelled, &j.dataBytes, &j.lastActivity} {
 		*v = r.int()
 	}
-	for n := r.count(2); n > 0 && r.err == nil; n-- {
-		id := r.str()
+	for n := r.count(9); n > 0 && r.err == nil; n-- {
+		id := r.u64()
 		j.running[id] = r.int()
 	}
 	readDayRing(r, &j.days, 5, func(d *jobsDay, v []uint64) {
@@ -293,6 +293,15 @@ func readSlots[T any](r *ckReader, slots []T, last int32, n int32, nvals int, se
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sortedIDs[V any](m map[uint64]V) []uint64 {
+	keys := make([]uint64, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
