@@ -128,6 +128,40 @@ func TestAnalyticsEqualsGroundTruth(t *testing.T) {
 		t.Fatalf("truth covers %d events and %d tenants", tr.Events, len(tr.Tenants))
 	}
 	waitFor(t, time.Minute, 50*time.Millisecond, func() error { return compareTruth(t, srv.url, tr) })
+
+	// /v1/processor and /metrics tell the same: every record read, none dead.
+	var p struct {
+		Shards []struct {
+			Stream, Shard        string
+			Records, DeadLetters int64
+		}
+	}
+	resp, err := http.Get(srv.url + "/v1/processor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&p)
+	resp.Body.Close()
+	resp, err = http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var records int64
+	for _, sh := range p.Shards {
+		records += sh.Records
+		if sh.DeadLetters != 0 {
+			t.Errorf("%s/%s has %d dead letters", sh.Stream, sh.Shard, sh.DeadLetters)
+		}
+		want := fmt.Sprintf(`tenantpulse_analytics_records_total{shard=%q,stream=%q} %d`, sh.Shard, sh.Stream, sh.Records)
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if len(p.Shards) != 4 || records != tr.Events {
+		t.Errorf("/v1/processor: %d shards, %d records read; want 4 and %d", len(p.Shards), records, tr.Events)
+	}
 }
 
 // TestAnalyticsKill9ExactlyOnce sends a simulated business to the event
