@@ -496,7 +496,7 @@ func TestMetrics(t *testing.T) {
 		"tenantpulse_events_accepted_total/user.added":    1,
 		"tenantpulse_events_accepted_total/job.submitted": 0,
 		"tenantpulse_events_dedupe_entries":               1,
-		"tenantpulse_events_dedupe_capacity":              32768,
+		"tenantpulse_events_dedupe_capacity":              24576,
 		"tenantpulse_events_dedupe_evicted_total":         0,
 	} {
 		if v, ok := got[name]; !ok || v != want {
