@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantpulse/tenantpulse/internal/app/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/app/ingest"
+	"github.com/tenantpulse/tenantpulse/internal/stream"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
@@ -64,5 +66,48 @@ func TestEventsFlags(t *testing.T) {
 		if code, _, stderr := runMain(t, append([]string{"events"}, args...)...); code != 2 || stderr == "" {
 			t.Errorf("bench events %q: exit %d, stderr %q", args, code, stderr)
 		}
+	}
+}
+
+// bench analytics runs end to end on a small log.
+func TestAnalyticsBench(t *testing.T) {
+	code, stdout, stderr := runMain(t, "analytics", "--events", "20000", "--tenants", "50", "--memory-tenants", "200", "--data", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, re := range []string{`(?m)^fill     20000 events`, `(?m)^process  20000 events in .* events/s`, `(?m)^memory   200 tenants with 20 active users each: .* bytes per tenant`} {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("report lacks %s:\n%s", re, stdout)
+		}
+	}
+}
+
+// bench freshness against the event API and the analytics API of an
+// in-process server.
+func TestFreshnessBench(t *testing.T) {
+	store, err := streamlog.Open(streamlog.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for _, name := range []string{"companies", "jobs"} {
+		if _, err := store.CreateStream(streamlog.StreamConfig{Name: name, ShardCount: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proc, err := analytics.New(context.Background(), analytics.Options{Reader: stream.NewEmbedded(store), Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc.Start()
+	defer proc.Stop()
+	mux := http.NewServeMux()
+	ingest.New(ingest.Options{Store: store}).Register(mux)
+	analytics.NewAPI(proc, nil).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	code, stdout, stderr := runMain(t, "freshness", "--endpoint", srv.URL, "--rate", "2000", "--duration", "1s")
+	if code != 0 || !regexp.MustCompile(`^freshness  \d+ probes under .* p50 .* p99 .*; 0 not seen`).MatchString(stdout) {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
