@@ -51,7 +51,7 @@ func (s *ShardState) Checkpoint() []byte {
 		w.str(d.tenantID)
 		w.str(d.data)
 	}
-	writeDayRing(w, &s.days, func(d *allDay) []uint64 {
+	writeRing(w, &s.days.ring, func(d *allDay) []uint64 {
 		return []uint64{uint64(d.Logins), uint64(d.Logoffs), uint64(d.Timeouts), uint64(d.UsersAdded), uint64(d.UsersDeleted),
 			uint64(d.Submitted), uint64(d.Succeeded), uint64(d.Failed), uint64(d.Cancelled), d.DataBytes}
 	})
@@ -109,7 +109,7 @@ func RestoreShardState(b []byte, opts Options) (*ShardState, error) {
 			s.dead = append(s.dead, d)
 		}
 	}
-	readDayRing(r, &s.days, 10, func(d *allDay, v []uint64) {
+	readRing(r, &s.days.ring, RingDays, 10, func(d *allDay, v []uint64) {
 		d.Logins, d.Logoffs, d.Timeouts, d.UsersAdded, d.UsersDeleted = u32(v[0]), u32(v[1]), u32(v[2]), u32(v[3]), u32(v[4])
 		d.Submitted, d.Succeeded, d.Failed, d.Cancelled, d.DataBytes = u32(v[5]), u32(v[6]), u32(v[7]), u32(v[8]), v[9]
 	})
@@ -172,7 +172,7 @@ func (c *companyPart) write(w *ckWriter) {
 	for _, v := range []int64{c.usersAdded, c.usersDeleted, c.logins, c.logoffs, c.timeouts, c.sessionNs, c.sessionsDone, c.lastActivity} {
 		w.int(v)
 	}
-	writeDayRing(w, &c.days, func(d *companyDay) []uint64 {
+	writeRing(w, &c.days.ring, func(d *companyDay) []uint64 {
 		return []uint64{uint64(d.Logins), uint64(d.Logoffs), uint64(d.Timeouts), uint64(d.UsersAdded), uint64(d.UsersDeleted)}
 	})
 }
@@ -200,7 +200,7 @@ func (c *companyPart) read(r *ckReader) {
 	for _, v := range []*int64{&c.usersAdded, &c.usersDeleted, &c.logins, &c.logoffs, &c.timeouts, &c.sessionNs, &c.sessionsDone, &c.lastActivity} {
 		*v = r.int()
 	}
-	readDayRing(r, &c.days, 5, func(d *companyDay, v []uint64) {
+	readRing(r, &c.days.ring, RingDays, 5, func(d *companyDay, v []uint64) {
 		d.Logins, d.Logoffs, d.Timeouts, d.UsersAdded, d.UsersDeleted = u32(v[0]), u32(v[1]), u32(v[2]), u32(v[3]), u32(v[4])
 	})
 }
@@ -215,12 +215,10 @@ func (j *jobsPart) write(w *ckWriter) {
 		w.b = binary.LittleEndian.AppendUint64(w.b, id)
 		w.int(j.running[id])
 	}
-	writeDayRing(w, &j.days, func(d *jobsDay) []uint64 {
+	writeRing(w, &j.days.ring, func(d *jobsDay) []uint64 {
 		return []uint64{uint64(d.Submitted), uint64(d.Succeeded), uint64(d.Failed), uint64(d.Cancelled), d.DataBytes}
 	})
-	w.bool(j.hours.set)
-	w.int(int64(j.hours.last))
-	writeSlots(w, j.hours.slots[:], j.hours.last, RingHours, func(h *jobsHour) []uint64 {
+	writeRing(w, &j.hours.ring, func(h *jobsHour) []uint64 {
 		return []uint64{uint64(h.Submitted), uint64(h.Terminated), uint64(h.Cancelled)}
 	})
 }
@@ -233,34 +231,23 @@ func (j *jobsPart) read(r *ckReader) {
 		id := r.u64()
 		j.running[id] = r.int()
 	}
-	readDayRing(r, &j.days, 5, func(d *jobsDay, v []uint64) {
+	readRing(r, &j.days.ring, RingDays, 5, func(d *jobsDay, v []uint64) {
 		d.Submitted, d.Succeeded, d.Failed, d.Cancelled, d.DataBytes = u32(v[0]), u32(v[1]), u32(v[2]), u32(v[3]), v[4]
 	})
-	j.hours.set = r.bool()
-	j.hours.last = int32(r.int())
-	readSlots(r, j.hours.slots[:], j.hours.last, RingHours, 3, func(h *jobsHour, v []uint64) {
+	readRing(r, &j.hours.ring, RingHours, 3, func(h *jobsHour, v []uint64) {
 		h.Submitted, h.Terminated, h.Cancelled = u32(v[0]), u32(v[1]), u32(v[2])
 	})
 }
 
-// A ring is written as set, last, then its non-zero slots as (age, values),
-// age being last minus the slot's number.
-func writeDayRing[T any](w *ckWriter, r *dayRing[T], vals func(*T) []uint64) {
-	w.bool(r.set)
+// A ring is written as set (whether it has slots), last, then its
+// non-zero slots as (age, values), age being last minus the slot's number.
+func writeRing[T any](w *ckWriter, r *ring[T], vals func(*T) []uint64) {
+	w.bool(r.slots != nil)
 	w.int(int64(r.last))
-	writeSlots(w, r.slots[:], r.last, RingDays, vals)
-}
-
-func readDayRing[T any](r *ckReader, ring *dayRing[T], nvals int, set func(*T, []uint64)) {
-	ring.set = r.bool()
-	ring.last = int32(r.int())
-	readSlots(r, ring.slots[:], ring.last, RingDays, nvals, set)
-}
-
-func writeSlots[T any](w *ckWriter, slots []T, last int32, n int32, vals func(*T) []uint64) {
+	n := int32(len(r.slots))
 	var ages []int32
 	for age := int32(0); age < n; age++ {
-		for _, v := range vals(&slots[mod(last-age, n)]) {
+		for _, v := range vals(&r.slots[mod(r.last-age, n)]) {
 			if v != 0 {
 				ages = append(ages, age)
 				break
@@ -270,24 +257,28 @@ func writeSlots[T any](w *ckWriter, slots []T, last int32, n int32, vals func(*T
 	w.uint(uint64(len(ages)))
 	for _, age := range ages {
 		w.uint(uint64(age))
-		for _, v := range vals(&slots[mod(last-age, n)]) {
+		for _, v := range vals(&r.slots[mod(r.last-age, n)]) {
 			w.uint(v)
 		}
 	}
 }
 
-func readSlots[T any](r *ckReader, slots []T, last int32, n int32, nvals int, set func(*T, []uint64)) {
+func readRing[T any](r *ckReader, ring *ring[T], n int32, nvals int, set func(*T, []uint64)) {
+	if r.bool() {
+		ring.slots = make([]T, n)
+	}
+	ring.last = int32(r.int())
 	v := make([]uint64, nvals)
 	for k := r.count(1 + nvals); k > 0 && r.err == nil; k-- {
 		age := r.uint()
 		for i := range v {
 			v[i] = r.uint()
 		}
-		if age >= uint64(n) {
+		if age >= uint64(len(ring.slots)) {
 			r.err = fmt.Errorf("ring slot age %d out of range", age)
 			return
 		}
-		set(&slots[mod(last-int32(age), n)], v)
+		set(&ring.slots[mod(ring.last-int32(age), n)], v)
 	}
 }
 

@@ -44,70 +44,51 @@ type jobsHour struct {
 	Submitted, Terminated, Cancelled uint32
 }
 
-// dayRing holds RingDays slices of T.
-type dayRing[T any] struct {
-	last  int32 // the newest day held; slices exist once set is true
-	set   bool
-	slots [RingDays]T
+// ring is a window of slices numbered by day (or hour): it holds the
+// slices last-n+1 ... last. Moving last forward clears the slices it
+// passes; a slice older than the window cannot be written. Its slots are
+// allocated on the first write.
+type ring[T any] struct {
+	last  int32 // the newest slice held, once slots is set
+	slots []T
 }
 
-// at returns the slice for day d, advancing the window when d is newer;
-// nil when d is older than the window.
-func (r *dayRing[T]) at(d int32) *T {
-	if !r.set {
-		r.set, r.last = true, d
-		return &r.slots[mod(d, RingDays)]
+// at returns the slice for number d of a ring of n slices, advancing the
+// window when d is newer; nil when d is older than the window.
+func (r *ring[T]) at(d int32, n int32) *T {
+	if r.slots == nil {
+		r.slots, r.last = make([]T, n), d
+		return &r.slots[mod(d, n)]
 	}
 	if d > r.last {
 		var zero T
-		for x, n := r.last+1, 0; x <= d && n < RingDays; x, n = x+1, n+1 {
-			r.slots[mod(x, RingDays)] = zero
+		for x, k := r.last+1, int32(0); x <= d && k < n; x, k = x+1, k+1 {
+			r.slots[mod(x, n)] = zero
 		}
 		r.last = d
-	} else if d <= r.last-RingDays {
+	} else if d <= r.last-n {
 		return nil
 	}
-	return &r.slots[mod(d, RingDays)]
+	return &r.slots[mod(d, n)]
 }
 
-// get returns the slice for day d, or nil when the ring does not hold it.
-func (r *dayRing[T]) get(d int32) *T {
-	if !r.set || d > r.last || d <= r.last-RingDays {
+// get returns the slice for number d, or nil when the ring does not hold it.
+func (r *ring[T]) get(d int32) *T {
+	n := int32(len(r.slots))
+	if n == 0 || d > r.last || d <= r.last-n {
 		return nil
 	}
-	return &r.slots[mod(d, RingDays)]
+	return &r.slots[mod(d, n)]
 }
 
-// hourRing holds RingHours slices of T.
-type hourRing[T any] struct {
-	last  int32
-	set   bool
-	slots [RingHours]T
-}
+// dayRing and hourRing are rings of RingDays and RingHours slices.
+type dayRing[T any] struct{ ring[T] }
 
-func (r *hourRing[T]) at(h int32) *T {
-	if !r.set {
-		r.set, r.last = true, h
-		return &r.slots[mod(h, RingHours)]
-	}
-	if h > r.last {
-		var zero T
-		for x, n := r.last+1, 0; x <= h && n < RingHours; x, n = x+1, n+1 {
-			r.slots[mod(x, RingHours)] = zero
-		}
-		r.last = h
-	} else if h <= r.last-RingHours {
-		return nil
-	}
-	return &r.slots[mod(h, RingHours)]
-}
+func (r *dayRing[T]) at(d int32) *T { return r.ring.at(d, RingDays) }
 
-func (r *hourRing[T]) get(h int32) *T {
-	if !r.set || h > r.last || h <= r.last-RingHours {
-		return nil
-	}
-	return &r.slots[mod(h, RingHours)]
-}
+type hourRing[T any] struct{ ring[T] }
+
+func (r *hourRing[T]) at(h int32) *T { return r.ring.at(h, RingHours) }
 
 func mod(x int32, n int32) int32 {
 	m := x % n
