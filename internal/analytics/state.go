@@ -19,7 +19,7 @@ type Options struct {
 	AllowedLateness time.Duration
 	// DedupeWindow and DedupeMaxBytes: events repeated (same id + source)
 	// within this much arrival time count once. Defaults: 10 minutes, as
-	// the event API's, and 2 MiB per shard (about 55,000 identities).
+	// the event API's, and 2 MiB per shard (about 49,000 identities).
 	DedupeWindow   time.Duration
 	DedupeMaxBytes int64
 	// DeadLetterKeep is how many of the latest dead letters a shard keeps

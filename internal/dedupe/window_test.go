@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 func TestWindowBasics(t *testing.T) {
@@ -163,5 +165,31 @@ func BenchmarkWindowAdd(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		w.Add(keys[i&(len(keys)-1)], int64(i))
+	}
+}
+
+// KeyOf gives the same identity on its fast path and its streaming path.
+func TestKeyOfLong(t *testing.T) {
+	long := make([]byte, 400)
+	for i := range long {
+		long[i] = byte('a' + i%26)
+	}
+	a := KeyOf(long[:100], long[100:150])
+	var d1, d2 xxhash.Digest
+	var n [8]byte
+	n[0] = 100
+	d1.Reset()
+	d1.Write(n[:])
+	d1.Write(long[:100])
+	d1.Write(long[100:150])
+	d2.Reset()
+	d2.Write(long[100:150])
+	d2.Write(n[:])
+	d2.Write(long[:100])
+	if a != (Key{d1.Sum64(), d2.Sum64()}) {
+		t.Fatal("the fast path differs from the streaming path")
+	}
+	if KeyOf(long, long[:10]) == KeyOf(long[:10], long) {
+		t.Fatal("long keys collide")
 	}
 }
