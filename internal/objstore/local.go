@@ -1,0 +1,326 @@
+package objstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+)
+
+// local is the Store over a directory: <dir>/<bucket>/<key>, the key's '/'
+// separated segments mapping to directories and a file.
+type local struct {
+	dir string
+}
+
+// NewLocal returns a Store keeping buckets as directories under dir (created
+// if missing) and objects as files: key "a/b/c.parquet" in bucket "x" is
+// <dir>/x/a/b/c.parquet. Bucket names and keys are validated
+// (ValidateBucketName, ValidateKey) so nothing escapes dir. Put writes a
+// temporary file (TempPrefix) beside the object and renames it into place;
+// call RemoveTemps at startup to delete what a crash left behind.
+//
+// Unlike S3, a key cannot also be a directory of another key's path: with
+// "a/b" stored, Put of "a" fails (and the other way round).
+func NewLocal(dir string) (Store, error) {
+	if dir == "" {
+		return nil, errors.New("objstore: the local store needs a directory; set one")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot resolve the archive directory %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the archive directory %q: %w", abs, err)
+	}
+	return &local{dir: abs}, nil
+}
+
+// RemoveTemps deletes the temporary files that interrupted Puts left under
+// a local store's dir, and returns how many it removed. Call it at startup,
+// before any Put: it would also remove the temporary file of a Put in
+// progress (which then fails; nothing is lost or half written).
+func RemoveTemps(dir string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), TempPrefix) {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("cannot remove temporary files under %q: %w", dir, err)
+	}
+	return n, nil
+}
+
+func (l *local) bucketDir(bucket string) (string, error) {
+	if err := ValidateBucketName(bucket); err != nil {
+		return "", err
+	}
+	return filepath.Join(l.dir, bucket), nil
+}
+
+func (l *local) paths(bucket, key string) (bdir, p string, err error) {
+	bdir, err = l.bucketDir(bucket)
+	if err != nil {
+		return "", "", err
+	}
+	if err := ValidateKey(key); err != nil {
+		return "", "", err
+	}
+	return bdir, filepath.Join(bdir, filepath.FromSlash(key)), nil
+}
+
+func (l *local) CreateBucket(ctx context.Context, bucket string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bdir, err := l.bucketDir(bucket)
+	if err != nil {
+		return err
+	}
+	err = os.Mkdir(bdir, 0o755)
+	switch {
+	case err == nil:
+		return fsutil.SyncDir(l.dir)
+	case errors.Is(err, fs.ErrExist) && isDir(bdir):
+		return nil
+	default:
+		return fmt.Errorf("cannot create bucket %q: %w", bucket, err)
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// notExist reports errors meaning "no such file": the path, or one of its
+// parents, is missing or a file.
+func notExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+func (l *local) Put(ctx context.Context, bucket, key string, body []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bdir, p, err := l.paths(bucket, key)
+	if err != nil {
+		return err
+	}
+	if !isDir(bdir) {
+		return fmt.Errorf("cannot put %q: bucket %q: %w (the bucket does not exist; create it first)", key, bucket, ErrNotFound)
+	}
+	// A concurrent Delete may prune a directory this Put just made (it was
+	// empty); start again then.
+	for attempt := 0; ; attempt++ {
+		if err := l.mkdirs(bdir, key); err != nil {
+			if notExist(err) && attempt < 10 {
+				continue
+			}
+			return err
+		}
+		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+			return fmt.Errorf("cannot put %q in bucket %q: other keys start with %q, and the local store cannot hold a key that is also a directory of other keys", key, bucket, key+"/")
+		}
+		err := fsutil.WriteAtomic(p, body)
+		if err != nil && notExist(err) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
+		}
+		return nil
+	}
+}
+
+// mkdirs creates the directories of key's path under bdir, fsyncing the
+// parent of each one it creates.
+func (l *local) mkdirs(bdir, key string) error {
+	i := strings.LastIndexByte(key, '/')
+	if i < 0 {
+		return nil
+	}
+	d := bdir
+	for seg := range strings.SplitSeq(key[:i], "/") {
+		parent := d
+		d = filepath.Join(d, seg)
+		err := os.Mkdir(d, 0o755)
+		switch {
+		case err == nil:
+			if err := fsutil.SyncDir(parent); err != nil {
+				return err
+			}
+		case errors.Is(err, fs.ErrExist):
+			if !isDir(d) {
+				rel, _ := filepath.Rel(bdir, d)
+				return fmt.Errorf("cannot put %q: %q is an object, and the local store cannot hold a key that is also a directory of other keys", key, filepath.ToSlash(rel))
+			}
+		default:
+			return fmt.Errorf("cannot create directory for %q: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func (l *local) Get(ctx context.Context, bucket, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, p, err := l.paths(bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if notExist(err) {
+			return nil, fmt.Errorf("cannot get %q from bucket %q: %w", key, bucket, ErrNotFound)
+		}
+		return nil, fmt.Errorf("cannot get %q from bucket %q: %w", key, bucket, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot get %q from bucket %q: %w", key, bucket, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("cannot get %q from bucket %q: %w", key, bucket, ErrNotFound)
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("cannot read %q from bucket %q: %w", key, bucket, err)
+	}
+	return b, nil
+}
+
+func (l *local) List(ctx context.Context, bucket, prefix string) ([]Object, error) {
+	bdir, err := l.bucketDir(bucket)
+	if err != nil {
+		return nil, err
+	}
+	// Walk from the deepest directory the prefix names whole. If that part
+	// is not a valid key, no valid key starts with the prefix.
+	root := bdir
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		if ValidateKey(prefix[:i]) != nil {
+			return []Object{}, nil
+		}
+		root = filepath.Join(bdir, filepath.FromSlash(prefix[:i]))
+	}
+	objs := []Object{}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if notExist(err) {
+				return nil // a missing bucket or directory, or pruned meanwhile
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), TempPrefix) {
+			return nil
+		}
+		rel, err := filepath.Rel(bdir, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if d.IsDir() {
+			if p != root && !strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			if notExist(err) {
+				return nil // deleted meanwhile
+			}
+			return err
+		}
+		objs = append(objs, Object{Key: key, Size: fi.Size()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list bucket %q (prefix %q): %w", bucket, prefix, err)
+	}
+	slices.SortFunc(objs, func(a, b Object) int { return strings.Compare(a.Key, b.Key) })
+	return objs, nil
+}
+
+func (l *local) Delete(ctx context.Context, bucket, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bdir, p, err := l.paths(bucket, key)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		if notExist(err) {
+			return nil
+		}
+		return fmt.Errorf("cannot delete %q from bucket %q: %w", key, bucket, err)
+	}
+	if fi.IsDir() {
+		return nil // no object at key, only keys below it
+	}
+	if err := os.Remove(p); err != nil {
+		if notExist(err) {
+			return nil
+		}
+		return fmt.Errorf("cannot delete %q from bucket %q: %w", key, bucket, err)
+	}
+	// Prune the directories the key leaves empty, so that they neither
+	// accumulate nor block a later Put of a key equal to one of them.
+	d := filepath.Dir(p)
+	for d != bdir && os.Remove(d) == nil {
+		d = filepath.Dir(d)
+	}
+	if err := fsutil.SyncDir(d); err != nil && !notExist(err) {
+		return fmt.Errorf("cannot delete %q from bucket %q: %w", key, bucket, err)
+	}
+	return nil
+}
+
+func (l *local) Buckets(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(l.dir)
+	if err != nil && !notExist(err) {
+		return nil, fmt.Errorf("cannot list buckets in %q: %w", l.dir, err)
+	}
+	names := []string{}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) && ValidateBucketName(e.Name()) == nil {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names) // ReadDir sorts by name already; keep the contract explicit
+	return names, nil
+}
