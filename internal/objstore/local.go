@@ -171,7 +171,12 @@ func (l *local) mkdirs(bdir, key string) error {
 				return err
 			}
 		case errors.Is(err, fs.ErrExist):
-			if !isDir(d) {
+			fi, err := os.Stat(d)
+			if err != nil {
+				// Pruned by a Delete meanwhile: the caller retries.
+				return fmt.Errorf("cannot create directory for %q: %w", key, err)
+			}
+			if !fi.IsDir() {
 				rel, _ := filepath.Rel(bdir, d)
 				return fmt.Errorf("cannot put %q: %q is an object, and the local store cannot hold a key that is also a directory of other keys", key, filepath.ToSlash(rel))
 			}

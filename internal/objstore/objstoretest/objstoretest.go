@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"Delete", testDelete},
 		{"Buckets", testBuckets},
 		{"ConcurrentPuts", testConcurrentPuts},
+		{"ConcurrentPutDelete", testConcurrentPutDelete},
 		{"OddKeys", testOddKeys},
 		{"InvalidNames", testInvalidNames},
 		{"Canceled", testCanceled},
@@ -372,6 +373,39 @@ func testConcurrentPuts(t *testing.T, s objstore.Store) {
 			key := fmt.Sprintf("dt=%d/h=%d/w%02d.bin-%d", i%2, i%4, w, i)
 			get(t, s, "tp-conc", key, randBytes(uint64(w*each+i), 1000+w))
 		}
+	}
+}
+
+// testConcurrentPutDelete races Puts with Deletes of other keys in the same
+// directories (a local store prunes directories that Delete empties).
+func testConcurrentPutDelete(t *testing.T, s objstore.Store) {
+	createBucket(t, s, "tp-race")
+	const workers, rounds = 8, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, (2*rounds+1)*workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				key := fmt.Sprintf("d/e%d/w%d", i%3, w)
+				errs <- s.Put(context.Background(), "tp-race", key, []byte(key))
+				errs <- s.Delete(context.Background(), "tp-race", key)
+			}
+			errs <- s.Put(context.Background(), "tp-race", fmt.Sprintf("d/e0/final%d", w), []byte("f"))
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := make([]string, workers)
+	for w := range workers {
+		want[w] = fmt.Sprintf("d/e0/final%d", w)
+	}
+	if got := keys(list(t, s, "tp-race", "")); !slices.Equal(got, want) {
+		t.Fatalf("List = %q, want %q", got, want)
 	}
 }
 
