@@ -1,6 +1,7 @@
 package parquetfile
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"unsafe"
@@ -215,16 +216,28 @@ func skipWS(b []byte, i int) int {
 // ('"') and whether it holds escapes, or -1.
 func skipString(b []byte, i int) (int, bool) {
 	escaped := false
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			escaped = true
-			i++
-		case '"':
-			return i + 1, escaped
+	i++
+	for {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return -1, false
 		}
+		q += i
+		if bytes.IndexByte(b[i:q], '\\') < 0 {
+			return q + 1, escaped
+		}
+		escaped = true
+		// The quote ends the string unless an odd number of backslashes
+		// precede it.
+		n := 0
+		for j := q - 1; j >= i && b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		i = q + 1
 	}
-	return -1, false
 }
 
 // skipValue returns the offset just past the value starting at b[i], or -1.
