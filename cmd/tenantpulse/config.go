@@ -11,6 +11,7 @@ import (
 
 	analyticsstate "github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/dedupe"
+	"github.com/tenantpulse/tenantpulse/internal/objstore"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
@@ -38,6 +39,16 @@ type Config struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// AnalyticsDedupeMaxBytes is the memory of each shard's dedupe window.
 	AnalyticsDedupeMaxBytes int64 `yaml:"analytics_dedupe_max_bytes"`
+	// The archive: where objects go and how files are cut.
+	ArchiveStore     string        `yaml:"archive_store"`
+	BucketPrefix     string        `yaml:"bucket_prefix"`
+	BucketMode       string        `yaml:"bucket_mode"`
+	S3Region         string        `yaml:"s3_region"`
+	S3Endpoint       string        `yaml:"s3_endpoint"`
+	S3PathStyle      bool          `yaml:"s3_path_style"`
+	ArchiveFileBytes int64         `yaml:"archive_file_bytes"`
+	ArchiveFileAge   time.Duration `yaml:"archive_file_age"`
+	SnapshotInterval time.Duration `yaml:"snapshot_interval"`
 	// Pprof serves Go's profiler at /debug/pprof/ on the listener.
 	Pprof   bool           `yaml:"pprof"`
 	Streams []StreamConfig `yaml:"streams"`
@@ -58,7 +69,9 @@ func defaultConfig() Config {
 		DedupeWindow: dedupe.DefaultWindow, DedupeMaxBytes: dedupe.DefaultMaxBytes,
 		AllowedLateness: 7 * 24 * time.Hour, CheckpointInterval: 5 * time.Second,
 		AnalyticsDedupeMaxBytes: analyticsstate.DefaultShardDedupeBytes,
-		Streams:                 []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
+		ArchiveStore:            "local", BucketPrefix: "tenantpulse-", BucketMode: "bucket",
+		ArchiveFileBytes: 5 << 20, ArchiveFileAge: 300 * time.Second, SnapshotInterval: time.Minute,
+		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
 
@@ -101,6 +114,21 @@ func (c *Config) validate() error {
 	}
 	if c.AnalyticsDedupeMaxBytes < 64<<10 {
 		return fmt.Errorf("analytics_dedupe_max_bytes %d must be at least 65536 (64 KiB)", c.AnalyticsDedupeMaxBytes)
+	}
+	if c.ArchiveStore != "local" && c.ArchiveStore != "s3" && c.ArchiveStore != "none" {
+		return fmt.Errorf("archive_store is %q; use local, s3 or none", c.ArchiveStore)
+	}
+	if err := (objstore.Layout{Prefix: c.BucketPrefix, Mode: c.BucketMode}).Validate(); err != nil {
+		return err
+	}
+	if c.ArchiveFileBytes < 1024 {
+		return fmt.Errorf("archive_file_bytes %d must be at least 1024", c.ArchiveFileBytes)
+	}
+	if c.SnapshotInterval <= 0 {
+		return fmt.Errorf("snapshot_interval %s must be positive", c.SnapshotInterval)
+	}
+	if c.ArchiveFileAge <= 0 {
+		return fmt.Errorf("archive_file_age %s must be positive", c.ArchiveFileAge)
 	}
 	if c.CheckpointInterval <= 0 {
 		return fmt.Errorf("checkpoint_interval %s must be positive", c.CheckpointInterval)
@@ -147,6 +175,15 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.DurationVar(&f.AllowedLateness, "allowed-lateness", f.AllowedLateness, "analytics: an event further behind its shard's watermark (latest event time) is a dead letter")
 	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", f.CheckpointInterval, "analytics: how often each shard's state is checkpointed with its position")
 	fs.Int64Var(&f.AnalyticsDedupeMaxBytes, "analytics-dedupe-max-bytes", f.AnalyticsDedupeMaxBytes, "analytics: memory of each shard's dedupe window (about 36 bytes per event identity)")
+	fs.StringVar(&f.ArchiveStore, "archive-store", f.ArchiveStore, "where the archive goes: local (<data>/buckets), s3, or none")
+	fs.StringVar(&f.BucketPrefix, "bucket-prefix", f.BucketPrefix, "archive: bucket names start with this")
+	fs.StringVar(&f.BucketMode, "bucket-mode", f.BucketMode, "archive: bucket (one bucket per tenant) or prefix (one bucket, a prefix per tenant)")
+	fs.StringVar(&f.S3Region, "s3-region", f.S3Region, "archive: S3 region (default: the AWS configuration's)")
+	fs.StringVar(&f.S3Endpoint, "s3-endpoint", f.S3Endpoint, "archive: S3 endpoint URL, for S3-compatible stores such as MinIO")
+	fs.BoolVar(&f.S3PathStyle, "s3-path-style", f.S3PathStyle, "archive: path-style S3 addressing (MinIO and most S3-compatible stores)")
+	fs.Int64Var(&f.ArchiveFileBytes, "archive-file-bytes", f.ArchiveFileBytes, "archive: close a file at this much buffered record data")
+	fs.DurationVar(&f.ArchiveFileAge, "archive-file-age", f.ArchiveFileAge, "archive: close a file this long after its first record")
+	fs.DurationVar(&f.SnapshotInterval, "snapshot-interval", f.SnapshotInterval, "archive: how often each tenant's metrics snapshot of the day is rewritten")
 	fs.BoolVar(&f.Pprof, "pprof", f.Pprof, "serve Go's profiler at /debug/pprof/ (for diagnosing performance; off by default)")
 	fs.Int64Var(&f.DedupeMaxBytes, "dedupe-max-bytes", f.DedupeMaxBytes, "memory of the dedupe window (about 36 bytes per event identity); when full, the oldest are forgotten early")
 }

@@ -22,6 +22,7 @@ const usage = `tenantpulse: real-time tenant analytics and churn-risk scoring.
 
 Usage:
   tenantpulse serve [--listen 127.0.0.1:8080] [--data ./data] [--config FILE] [flags]
+  tenantpulse archive ls|verify|compact [--data ./data] [flags]
   tenantpulse bench kinesis --endpoint URL [flags]
   tenantpulse simulate [--history 120d] [--tenants 200] [--rate 100] [--via events|kinesis] [flags]
   tenantpulse version
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serveMain(ctx, args[1:], stdout, stderr)
+	case "archive":
+		return archiveMain(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return bench.Main(ctx, args[1:], stdout, stderr)
 	case "simulate":

@@ -19,8 +19,10 @@ import (
 
 	analyticsstate "github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/app/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/app/archive"
 	"github.com/tenantpulse/tenantpulse/internal/app/ingest"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
+	"github.com/tenantpulse/tenantpulse/internal/objstore"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
@@ -128,6 +130,25 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer stopProc() // on an early return; the normal path stops it before the store
 
+	arch, err := startArchive(ctx, cfg, store, log.With("component", "archive"))
+	if err != nil {
+		return err
+	}
+	archStopped := false
+	stopArch := func() {
+		if arch == nil || archStopped {
+			return
+		}
+		archStopped = true
+		if err := arch.Stop(); err != nil {
+			log.Error("cannot store the archive's open files at shutdown", "error", err)
+		}
+	}
+	defer stopArch()
+	if arch != nil {
+		arch.StartSnapshots(proc.Tenants, cfg.SnapshotInterval)
+	}
+
 	mux := http.NewServeMux()
 	events.Register(mux)
 	analytics.NewAPI(proc, nil).Register(mux)
@@ -181,6 +202,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		log.Warn("connections did not close in time", "error", err)
 	}
 	stopProc()
+	stopArch()
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("cannot close the stream store: %w", err)
 	}
@@ -211,4 +233,35 @@ func declareStreams(store *streamlog.Store, decl []StreamConfig, log *slog.Logge
 		log.Info("created declared stream", "stream", d.Name, "shards", d.Shards)
 	}
 	return nil
+}
+
+// startArchive starts the archiver unless archive_store is none.
+func startArchive(ctx context.Context, cfg Config, store *streamlog.Store, log *slog.Logger) (*archive.Service, error) {
+	var objects objstore.Store
+	var err error
+	switch cfg.ArchiveStore {
+	case "none":
+		return nil, nil
+	case "s3":
+		objects, err = objstore.NewS3(ctx, objstore.S3Options{Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle})
+	default:
+		dir := filepath.Join(cfg.Data, "buckets")
+		if n, err := objstore.RemoveTemps(dir); err == nil && n > 0 {
+			log.Info("removed temporary files a crash left in the archive", "files", n)
+		}
+		objects, err = objstore.NewLocal(dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the archive's object store: %w", err)
+	}
+	a, err := archive.New(ctx, archive.Options{
+		Reader: stream.NewEmbedded(store), Store: objects,
+		Layout: objstore.Layout{Prefix: cfg.BucketPrefix, Mode: cfg.BucketMode},
+		Dir:    filepath.Join(cfg.Data, "archive"), FileBytes: cfg.ArchiveFileBytes, FileAge: cfg.ArchiveFileAge, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Start()
+	return a, nil
 }

@@ -79,7 +79,7 @@ func analyticsBench(ctx context.Context, dir string, events, tenants, shards, wo
 	}
 	defer store.Close()
 	t0 := time.Now()
-	n, bytes, err := fillEvents(store, events, tenants, shards)
+	n, bytes, err := fillEvents(store, events, tenants, shards, 120*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -138,9 +138,16 @@ func analyticsBench(ctx context.Context, dir string, events, tenants, shards, wo
 	return nil
 }
 
-// fillEvents appends events simulator events to the companies and jobs
+// fillEvents appends events simulator events, from a business that
+// started history ago, to the companies and jobs
 // streams, routed as the event API routes them.
-func fillEvents(store *streamlog.Store, events, tenants, shards int) (n, bytes int64, err error) {
+func fillEvents(store *streamlog.Store, events, tenants, shards int, history time.Duration) (n, bytes int64, err error) {
+	g := sim.New(sim.Config{Seed: 1, Tenants: tenants, Start: time.Now().UTC().Add(-history).Truncate(time.Second)})
+	return fillFrom(store, g, events, shards)
+}
+
+// fillFrom appends the generator's next events events to the streams.
+func fillFrom(store *streamlog.Store, g *sim.Generator, events, shards int) (n, bytes int64, err error) {
 	byName := map[string]*streamlog.Stream{}
 	for _, name := range []string{event.StreamCompanies, event.StreamJobs} {
 		st, err := store.CreateStream(streamlog.StreamConfig{Name: name, ShardCount: shards})
@@ -149,7 +156,6 @@ func fillEvents(store *streamlog.Store, events, tenants, shards int) (n, bytes i
 		}
 		byName[name] = st
 	}
-	g := sim.New(sim.Config{Seed: 1, Tenants: tenants, Start: time.Now().UTC().Add(-120 * 24 * time.Hour).Truncate(time.Second)})
 	hashes := streamlog.NewHashCache()
 	type pending struct {
 		entries []streamlog.Entry

@@ -25,6 +25,10 @@ var benchmarks = map[string]benchmark{
 		summary: "analytics processor events/s from a filled log with checkpoints, and its memory per tenant",
 		run:     runAnalyticsCommand,
 	},
+	"archive": {
+		summary: "archiver events/s from a filled log into Parquet, and bytes per event on disk",
+		run:     runArchiveCommand,
+	},
 	"events": {
 		summary: "simulator generation rate, and POST /v1/events throughput in NDJSON batches",
 		run:     runEventsCommand,

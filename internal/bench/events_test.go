@@ -111,3 +111,16 @@ func TestFreshnessBench(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// bench archive runs end to end on a small log.
+func TestArchiveBench(t *testing.T) {
+	code, stdout, stderr := runMain(t, "archive", "--events", "5000", "--tenants", "20", "--data", t.TempDir())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, re := range []string{`(?m)^archive  5000 events in .* events/s .* files$`, `(?m)^size     .* bytes per event in Parquet`} {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("report lacks %s:\n%s", re, stdout)
+		}
+	}
+}

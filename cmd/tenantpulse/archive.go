@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/tenantpulse/tenantpulse/internal/archive/catalog"
+	"github.com/tenantpulse/tenantpulse/internal/objstore"
+)
+
+const archiveUsage = `Usage:
+  tenantpulse archive ls      [--data ./data | --archive-store s3 ...]   list the archive's files
+  tenantpulse archive verify  [...]   check every row is in its place and stored once
+  tenantpulse archive compact [...]   merge each partition's small files into few large ones
+
+The archive is read from <data>/buckets, or from S3 with --archive-store s3
+(--s3-region, --s3-endpoint, --s3-path-style; credentials from the standard
+AWS configuration). --bucket-prefix and --bucket-mode must match serve's.
+`
+
+func archiveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "ls" && args[0] != "verify" && args[0] != "compact") {
+		fmt.Fprint(stderr, archiveUsage)
+		return 2
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("archive "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := defaultConfig()
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory of the server (the local archive is <data>/buckets)")
+	fs.StringVar(&cfg.ArchiveStore, "archive-store", cfg.ArchiveStore, "local or s3")
+	fs.StringVar(&cfg.BucketPrefix, "bucket-prefix", cfg.BucketPrefix, "bucket names start with this")
+	fs.StringVar(&cfg.BucketMode, "bucket-mode", cfg.BucketMode, "bucket or prefix")
+	fs.StringVar(&cfg.S3Region, "s3-region", cfg.S3Region, "S3 region")
+	fs.StringVar(&cfg.S3Endpoint, "s3-endpoint", cfg.S3Endpoint, "S3 endpoint URL")
+	fs.BoolVar(&cfg.S3PathStyle, "s3-path-style", cfg.S3PathStyle, "path-style S3 addressing")
+	maxBytes := fs.Int64("max-file-bytes", 128<<20, "compact: largest merged file")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	layout := objstore.Layout{Prefix: cfg.BucketPrefix, Mode: cfg.BucketMode}
+	if err := layout.Validate(); err != nil {
+		fmt.Fprintf(stderr, "archive %s: %v\n", cmd, err)
+		return 2
+	}
+	var store objstore.Store
+	var err error
+	switch cfg.ArchiveStore {
+	case "s3":
+		store, err = objstore.NewS3(ctx, objstore.S3Options{Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle})
+	case "local":
+		store, err = objstore.NewLocal(filepath.Join(cfg.Data, "buckets"))
+	default:
+		fmt.Fprintf(stderr, "archive %s: --archive-store is %q; use local or s3\n", cmd, cfg.ArchiveStore)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "archive %s: %v\n", cmd, err)
+		return 1
+	}
+	switch cmd {
+	case "ls":
+		files, err := catalog.List(ctx, store, layout)
+		if err != nil {
+			fmt.Fprintf(stderr, "archive ls: %v\n", err)
+			return 1
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "BUCKET\tKEY\tBYTES")
+		var total int64
+		for _, f := range files {
+			fmt.Fprintf(tw, "%s\t%s\t%d\n", f.Bucket, f.Key, f.Size)
+			total += f.Size
+		}
+		tw.Flush()
+		fmt.Fprintf(stdout, "%d files, %d bytes\n", len(files), total)
+		return 0
+	case "verify":
+		r, err := catalog.Verify(ctx, store, layout)
+		if err != nil {
+			fmt.Fprintf(stderr, "archive verify: %v\n", err)
+			return 1
+		}
+		for _, p := range r.Problems {
+			fmt.Fprintln(stdout, "problem:", p)
+		}
+		fmt.Fprintf(stdout, "%d event files, %d rows, %d bytes: %d problems\n", r.Files, r.Rows, r.Bytes, len(r.Problems))
+		if len(r.Problems) > 0 {
+			return 1
+		}
+		return 0
+	default:
+		r, err := catalog.Compact(ctx, store, layout, *maxBytes)
+		if err != nil {
+			fmt.Fprintf(stderr, "archive compact: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "merged %d files into %d; removed %d left by an interrupted run\n", r.Merged, r.Written, r.Removed)
+		return 0
+	}
+}

@@ -1,0 +1,529 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/event"
+	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/objstore"
+	"github.com/tenantpulse/tenantpulse/internal/stream"
+)
+
+// Options configure the archiver.
+type Options struct {
+	Reader stream.Reader
+	Store  objstore.Store
+	Layout objstore.Layout
+	// Dir holds the checkpoints: <Dir>/<stream>/<shard>.ckpt.
+	Dir string
+	// FileBytes and FileAge close a file: at this much buffered record
+	// data, or this long after its first record was buffered. Defaults
+	// 5 MiB and 300 s, as Firehose's buffering hints.
+	FileBytes int64
+	FileAge   time.Duration
+	// MaxBufferedBytes bounds what one shard buffers across all its open
+	// partitions; past it the oldest is closed. Default 64 MiB.
+	MaxBufferedBytes int64
+	Logger           *slog.Logger
+	Now              func() time.Time
+
+	// crashAt, in tests, makes a shard stop dead at a step of storing a
+	// file, as if the process were killed there.
+	crashAt func(step string) bool
+}
+
+// errCrash is the simulated crash of Options.crashAt.
+var errCrash = errors.New("simulated crash")
+
+func (o *Options) withDefaults() {
+	if o.FileBytes <= 0 {
+		o.FileBytes = 5 << 20
+	}
+	if o.FileAge <= 0 {
+		o.FileAge = 300 * time.Second
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = 64 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Service archives the streams.
+type Service struct {
+	opts   Options
+	log    *slog.Logger
+	shards []*shardArchiver
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	stats  Stats
+	snap   *Snapshotter
+}
+
+// Stats count what the archiver did.
+type Stats struct {
+	Records     atomic.Int64 // records read
+	Skipped     atomic.Int64 // records already stored, skipped on replay
+	Events      atomic.Int64 // events stored
+	Errors      atomic.Int64 // records stored in the errors bucket
+	Files       atomic.Int64 // files stored
+	FileBytes   atomic.Int64 // bytes of the files stored
+	RecordBytes atomic.Int64 // bytes of the records in them
+}
+
+// New loads every shard's checkpoint, settles a file that was being stored
+// when the last run stopped, and returns the service, not yet running.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	opts.withDefaults()
+	if err := opts.Layout.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{opts: opts, log: opts.Logger}
+	for _, name := range []string{event.StreamCompanies, event.StreamJobs} {
+		ids, err := opts.Reader.Shards(ctx, name)
+		if errors.Is(err, stream.ErrStreamNotFound) {
+			s.log.Warn("the stream does not exist; it will not be archived", "stream", name)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the shards of %s: %w", name, err)
+		}
+		for _, id := range ids {
+			a, err := s.openShard(ctx, name, id)
+			if err != nil {
+				return nil, err
+			}
+			s.shards = append(s.shards, a)
+		}
+	}
+	return s, nil
+}
+
+// Stats returns the archiver's counters.
+func (s *Service) Stats() *Stats { return &s.stats }
+
+func (s *Service) openShard(ctx context.Context, streamName, shard string) (*shardArchiver, error) {
+	dir := filepath.Join(s.opts.Dir, streamName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the archive checkpoint directory: %w", err)
+	}
+	fsutil.RemoveTemps(dir)
+	a := &shardArchiver{s: s, stream: streamName, shard: shard, path: filepath.Join(dir, shard+".ckpt"),
+		bufs: map[string]*buffer{}, buckets: map[string]bool{}}
+	ck, err := readCheckpoint(a.path)
+	if err != nil {
+		return nil, fmt.Errorf("%w; move it away to archive the shard again from the stream", err)
+	}
+	if ck == nil {
+		ck = &checkpoint{Stream: streamName, Shard: shard}
+	}
+	if ck.Stored == nil {
+		ck.Stored = map[string]string{}
+	}
+	a.ck = ck
+	a.read = ck.Position
+	pos := ck.Position
+	a.readPos.Store(&pos)
+	if err := a.settle(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// settle counts the files that were being stored when the checkpoint was
+// written as stored if they are there (a file is stored whole or not at
+// all), and clears them from the checkpoint.
+func (a *shardArchiver) settle(ctx context.Context) error {
+	if len(a.ck.Pending) == 0 {
+		return nil
+	}
+	for _, p := range a.ck.Pending {
+		objs, err := a.s.opts.Store.List(ctx, p.Bucket, p.Key)
+		if err != nil {
+			return fmt.Errorf("cannot check whether %s/%s was stored: %w", p.Bucket, p.Key, err)
+		}
+		if len(objs) > 0 && objs[0].Key == p.Key {
+			if old, ok := a.ck.Stored[p.Partition]; !ok || seqLess(old, p.Last) {
+				a.ck.Stored[p.Partition] = p.Last
+			}
+		}
+	}
+	a.ck.Pending = nil
+	return writeCheckpoint(a.path, a.ck)
+}
+
+// recover puts the shard back as a restart would after a failed store:
+// settle the files in flight, forget the buffers, read again after the
+// checkpoint's position (what is stored is skipped).
+func (a *shardArchiver) recover(ctx context.Context) error {
+	if err := a.settle(ctx); err != nil {
+		return err
+	}
+	clear(a.bufs)
+	a.bytes = 0
+	a.read = a.ck.Position
+	if a.cur != nil {
+		a.cur.Close()
+		a.cur = nil
+	}
+	return nil
+}
+
+// Start runs one goroutine per shard until Stop.
+func (s *Service) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	for _, a := range s.shards {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			a.run(ctx)
+		}()
+	}
+}
+
+// Stop stops reading, then stores every open file and checkpoints, so a
+// clean stop leaves nothing buffered.
+func (s *Service) Stop() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.snap != nil {
+		s.snap.shutdown()
+	}
+	s.wg.Wait()
+	errs := make([]error, len(s.shards))
+	var wg sync.WaitGroup
+	for i, a := range s.shards {
+		if a.crashed.Load() {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = a.flushAll(context.Background())
+		}()
+	}
+	wg.Wait()
+	for _, a := range s.shards {
+		if a.cur != nil {
+			a.cur.Close()
+		}
+	}
+	for _, err := range errs {
+		if errors.Is(err, errCrash) {
+			// A simulated crash while stopping: the process is gone.
+			for _, b := range s.shards {
+				b.crashed.Store(true)
+			}
+			return nil
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// shardArchiver archives one shard. Only its goroutine touches it (and
+// Stop, after the goroutine ended).
+type shardArchiver struct {
+	s       *Service
+	stream  string
+	shard   string
+	path    string
+	ck      *checkpoint
+	cur     stream.Cursor
+	read    string // sequence number of the last record read
+	bufs    map[string]*buffer
+	bytes   int64 // buffered across bufs
+	buckets map[string]bool
+	dec     event.Decoder
+	ev      event.Event
+	enc     []*encoder // one per encoding goroutine, reused
+	lastCk  time.Time
+	crashed atomic.Bool
+	readPos atomic.Pointer[string] // read, for other goroutines
+}
+
+// buffer is one partition's records waiting to become a file.
+type buffer struct {
+	partition string // tenant|stream|date, or errors|stream|date
+	bucket    string
+	key       string // the file's key without the sequence range
+	errors    bool
+	after     string // the sequence number read before this buffer's first record
+	opened    time.Time
+	data      []byte // the records, one after another
+	recs      []bufRec
+}
+
+type bufRec struct {
+	off, n  int
+	seq     string
+	arrival int64
+	errMsg  string
+}
+
+func (a *shardArchiver) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := a.step(ctx); err != nil {
+			if errors.Is(err, errCrash) {
+				a.crashed.Store(true)
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			a.s.log.Warn("archiving failed; retrying", "stream", a.stream, "shard", a.shard, "error", err)
+			if err := a.recover(ctx); err != nil {
+				a.s.log.Warn("cannot recover; retrying", "stream", a.stream, "shard", a.shard, "error", err)
+			}
+			t := time.NewTimer(time.Second)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+		}
+	}
+}
+
+func (a *shardArchiver) step(ctx context.Context) error {
+	if a.cur == nil {
+		c, err := a.s.opts.Reader.Open(ctx, a.stream, a.shard, a.read)
+		if err != nil {
+			return err
+		}
+		a.cur = c
+	}
+	b, err := a.cur.Next(ctx, 5000, 50*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	now := a.s.opts.Now()
+	for i := range b.Records {
+		a.add(&b.Records[i], now)
+		a.read = strings.Clone(b.Records[i].Seq)
+	}
+	a.s.stats.Records.Add(int64(len(b.Records)))
+	if len(b.Records) > 0 {
+		pos := a.read
+		a.readPos.Store(&pos)
+	}
+	if err := a.flush(ctx, a.due(now)); err != nil {
+		return err
+	}
+	if len(a.bufs) == 0 && a.read != a.ck.Position && now.Sub(a.lastCk) >= time.Second {
+		// Nothing buffered: everything read is stored.
+		a.ck.Position = a.read
+		a.prune()
+		if err := writeCheckpoint(a.path, a.ck); err != nil {
+			return err
+		}
+		a.lastCk = now
+	}
+	return nil
+}
+
+// add buffers one record in its partition, unless it is already stored.
+func (a *shardArchiver) add(r *stream.Record, now time.Time) {
+	var part, bucket, key string
+	var errMsg string
+	isErr := false
+	if _, err := a.dec.Decode(r.Data, &a.ev); err != nil {
+		isErr, errMsg = true, err.Error()
+	} else if a.ev.Type.Stream() != a.stream {
+		isErr, errMsg = true, fmt.Sprintf("a %s event belongs in stream %s, not %s", a.ev.Type, a.ev.Type.Stream(), a.stream)
+	}
+	if isErr {
+		date := time.UnixMilli(r.Arrival).UTC().Format(time.DateOnly)
+		part = "errors|" + a.stream + "|" + date
+		b, prefix := a.s.opts.Layout.Errors()
+		bucket, key = b, prefix+"errors/stream="+a.stream+"/dt="+date+"/"
+	} else {
+		date := time.Unix(0, a.ev.Time).UTC().Format(time.DateOnly)
+		tenant := string(a.ev.TenantID)
+		part = tenant + "|" + a.stream + "|" + date
+		b, prefix := a.s.opts.Layout.Tenant(tenant)
+		bucket, key = b, prefix+"events/stream="+a.stream+"/dt="+date+"/"
+	}
+	if stored, ok := a.ck.Stored[part]; ok && !seqLess(stored, r.Seq) {
+		a.s.stats.Skipped.Add(1)
+		return
+	}
+	buf := a.bufs[part]
+	if buf == nil {
+		buf = &buffer{partition: part, bucket: bucket, key: key, errors: isErr, after: a.read, opened: now}
+		a.bufs[part] = buf
+	}
+	off := len(buf.data)
+	buf.data = append(buf.data, r.Data...)
+	buf.recs = append(buf.recs, bufRec{off: off, n: len(r.Data), seq: strings.Clone(r.Seq), arrival: r.Arrival, errMsg: errMsg})
+	a.bytes += int64(len(r.Data))
+}
+
+func (b *buffer) size() int64 { return int64(len(b.data)) }
+
+func (a *shardArchiver) sortedBufs() []*buffer {
+	out := make([]*buffer, 0, len(a.bufs))
+	for _, b := range a.bufs {
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].opened.Before(out[j].opened) || (out[i].opened.Equal(out[j].opened) && out[i].partition < out[j].partition)
+	})
+	return out
+}
+
+// due returns the buffers to store now: those at their size or age, and,
+// when the shard buffers more than MaxBufferedBytes, the oldest until it
+// is under half of that.
+func (a *shardArchiver) due(now time.Time) []*buffer {
+	var out []*buffer
+	left := a.bytes
+	for _, b := range a.sortedBufs() {
+		if b.size() >= a.s.opts.FileBytes || now.Sub(b.opened) >= a.s.opts.FileAge || left > a.s.opts.MaxBufferedBytes/2 && a.bytes > a.s.opts.MaxBufferedBytes {
+			out = append(out, b)
+			left -= b.size()
+		}
+	}
+	return out
+}
+
+// flush stores bufs, one file each, with two checkpoints around them: the
+// first names the files as pending, the second counts them stored and
+// moves the position. A crash in between is settled at the next start.
+func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
+	if len(bufs) == 0 {
+		return nil
+	}
+	type file struct {
+		buf  *buffer
+		key  string
+		last string
+		size int64
+	}
+	files := make([]file, len(bufs))
+	a.ck.Pending = a.ck.Pending[:0]
+	for i, buf := range bufs {
+		first, last := buf.recs[0].seq, buf.recs[len(buf.recs)-1].seq
+		files[i] = file{buf: buf, key: buf.key + a.shard + "-" + first + "-" + last + ".parquet", last: last}
+		if !a.buckets[buf.bucket] {
+			if err := a.s.opts.Store.CreateBucket(ctx, buf.bucket); err != nil {
+				return fmt.Errorf("cannot create bucket %s: %w", buf.bucket, err)
+			}
+			a.buckets[buf.bucket] = true
+		}
+		a.ck.Pending = append(a.ck.Pending, pendingFile{Bucket: buf.bucket, Key: files[i].key, Partition: buf.partition, Last: last})
+	}
+	if err := writeCheckpoint(a.path, a.ck); err != nil {
+		return err
+	}
+	if a.crash("pending") {
+		return errCrash
+	}
+	// Encode on every core and store several files at once.
+	for len(a.enc) < runtime.GOMAXPROCS(0) {
+		a.enc = append(a.enc, &encoder{})
+	}
+	errs := make([]error, len(files))
+	next := make(chan int, len(files))
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for _, x := range a.enc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f := &files[i]
+				body, err := a.encode(f.buf, x)
+				if err != nil {
+					errs[i] = fmt.Errorf("cannot encode %s: %w", f.buf.partition, err)
+					continue
+				}
+				f.size = int64(len(body))
+				if err := a.s.opts.Store.Put(ctx, f.buf.bucket, f.key, body); err != nil {
+					errs[i] = fmt.Errorf("cannot store %s/%s: %w", f.buf.bucket, f.key, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if a.crash("stored") {
+		return errCrash
+	}
+	st := &a.s.stats
+	for _, f := range files {
+		a.ck.Stored[f.buf.partition] = f.last
+		delete(a.bufs, f.buf.partition)
+		a.bytes -= f.buf.size()
+		st.Files.Add(1)
+		st.FileBytes.Add(f.size)
+		st.RecordBytes.Add(f.buf.size())
+		if f.buf.errors {
+			st.Errors.Add(int64(len(f.buf.recs)))
+		} else {
+			st.Events.Add(int64(len(f.buf.recs)))
+		}
+	}
+	a.ck.Pending = nil
+	a.ck.Position = a.read
+	for _, b := range a.bufs {
+		if seqLess(b.after, a.ck.Position) {
+			a.ck.Position = b.after
+		}
+	}
+	a.prune()
+	if err := writeCheckpoint(a.path, a.ck); err != nil {
+		return err
+	}
+	if a.crash("checkpointed") {
+		return errCrash
+	}
+	a.lastCk = a.s.opts.Now()
+	return nil
+}
+
+func (a *shardArchiver) crash(step string) bool {
+	return a.s.opts.crashAt != nil && a.s.opts.crashAt(step)
+}
+
+// prune forgets stored marks at or below the position: replay starts
+// after it anyway.
+func (a *shardArchiver) prune() {
+	for p, seq := range a.ck.Stored {
+		if !seqLess(a.ck.Position, seq) {
+			delete(a.ck.Stored, p)
+		}
+	}
+}
+
+func (a *shardArchiver) flushAll(ctx context.Context) error {
+	if err := a.flush(ctx, a.sortedBufs()); err != nil {
+		return err
+	}
+	if a.read != a.ck.Position {
+		a.ck.Position = a.read
+		a.prune()
+		return writeCheckpoint(a.path, a.ck)
+	}
+	return nil
+}

@@ -1,0 +1,311 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
+	"github.com/tenantpulse/tenantpulse/internal/event"
+	"github.com/tenantpulse/tenantpulse/internal/objstore"
+	"github.com/tenantpulse/tenantpulse/internal/sim"
+	"github.com/tenantpulse/tenantpulse/internal/stream"
+	"github.com/tenantpulse/tenantpulse/internal/streamlog"
+)
+
+type fixture struct {
+	store   *streamlog.Store
+	objects objstore.Store
+	dir     string
+	layout  objstore.Layout
+	records map[string]string // stream/shard/seq -> "event" or "error"
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store, err := streamlog.Open(streamlog.Options{Dir: t.TempDir(), MinFreeBytes: 1, Fsync: streamlog.FsyncInterval, FsyncInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	for _, name := range []string{event.StreamCompanies, event.StreamJobs} {
+		if _, err := store.CreateStream(streamlog.StreamConfig{Name: name, ShardCount: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objects, err := objstore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{store: store, objects: objects, dir: t.TempDir(), layout: objstore.Layout{Prefix: "tenantpulse-", Mode: "bucket"}, records: map[string]string{}}
+}
+
+// append writes data to stream, routed by key, and remembers it.
+func (f *fixture) append(t *testing.T, streamName, key string, data []byte, kind string) {
+	t.Helper()
+	st, err := f.store.Stream(streamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := st.ShardFor(streamlog.HashPartitionKey([]byte(key)))
+	seqs := make([]streamlog.Seq, 1)
+	if _, err := sh.Append([]streamlog.Entry{{PartitionKey: []byte(key), Data: data}}, seqs); err != nil {
+		t.Fatal(err)
+	}
+	f.records[streamName+"/"+sh.ID()+"/"+seqs[0].String()] = kind
+}
+
+// feed appends n simulator events, a few records that are not events, and
+// a few events written twice.
+func (f *fixture) feed(t *testing.T, g *sim.Generator, n int) {
+	for i := range n {
+		data, info, ok := g.Next(nil)
+		if !ok {
+			t.Fatal("the simulator ran out")
+		}
+		f.append(t, info.Stream, info.TenantID, data, "event")
+		if i%997 == 0 {
+			f.append(t, info.Stream, info.TenantID, data, "event") // a producer's retry: two records
+		}
+		if i%1499 == 0 {
+			f.append(t, event.StreamJobs, "junk", []byte(`{"not":"an event"}`), "error")
+		}
+	}
+}
+
+func (f *fixture) options() Options {
+	return Options{Reader: stream.NewEmbedded(f.store), Store: f.objects, Layout: f.layout, Dir: f.dir,
+		FileBytes: 32 << 10, FileAge: 20 * time.Millisecond}
+}
+
+// archived reads every file back and counts each record.
+func (f *fixture) archived(t *testing.T) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	count := map[string]int{}
+	buckets, err := f.objects.Buckets(ctx, f.layout.Prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range buckets {
+		objs, err := f.objects.List(ctx, b, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			body, err := f.objects.Get(ctx, b, o.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case strings.HasPrefix(o.Key, "events/"):
+				rows, err := parquetfile.ReadEvents(body)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", b, o.Key, err)
+				}
+				for _, r := range rows {
+					if bucket, _ := f.layout.Tenant(r.TenantID); bucket != b {
+						t.Errorf("%s/%s holds a row of tenant %s", b, o.Key, r.TenantID)
+					}
+					count[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber]++
+				}
+			case strings.HasPrefix(o.Key, "errors/"):
+				rows, err := parquetfile.ReadErrors(body)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", b, o.Key, err)
+				}
+				for _, r := range rows {
+					count[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber]++
+					if r.ErrorCode == "" || r.ErrorMessage == "" || r.AttemptsMade != 1 || r.RawData == "" {
+						t.Errorf("error row %+v lacks Firehose's fields", r)
+					}
+				}
+			}
+		}
+	}
+	return count
+}
+
+func (f *fixture) check(t *testing.T, count map[string]int) {
+	t.Helper()
+	lost, twice := 0, 0
+	for k := range f.records {
+		switch count[k] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			twice++
+		}
+	}
+	if lost+twice > 0 || len(count) != len(f.records) {
+		t.Fatalf("%d records lost, %d stored twice, %d stored of %d", lost, twice, len(count), len(f.records))
+	}
+}
+
+// waitRead waits until every shard has read its last record (or one crashed).
+func (f *fixture) waitRead(t *testing.T, s *Service) {
+	t.Helper()
+	last := map[string]string{}
+	for k := range f.records {
+		i := strings.LastIndexByte(k, '/')
+		if sh, seq := k[:i], k[i+1:]; seqLess(last[sh], seq) {
+			last[sh] = seq
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		done := true
+		for _, a := range s.shards {
+			if a.crashed.Load() {
+				return
+			}
+			want := last[a.stream+"/"+a.shard]
+			if p := a.readPos.Load(); want != "" && *p != want {
+				done = false
+			}
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the archiver did not read every record")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestArchiveEveryRecordOnce(t *testing.T) {
+	f := newFixture(t)
+	g := sim.New(sim.Config{Seed: 3, Tenants: 20, Start: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
+	f.feed(t, g, 20000)
+	s, err := New(context.Background(), f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	f.waitRead(t, s)
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, f.archived(t))
+	// Started again, it stores nothing more.
+	files := s.Stats().Files.Load()
+	s2, err := New(context.Background(), f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Start()
+	time.Sleep(100 * time.Millisecond)
+	s2.Stop()
+	if n := s2.Stats().Files.Load(); n != 0 || files == 0 {
+		t.Fatalf("a restart after a clean stop stored %d files (the first run %d)", n, files)
+	}
+	f.check(t, f.archived(t))
+}
+
+// Crashes at every step of storing a file, again and again, while more
+// records arrive: each restart settles the file in flight and replays, and
+// in the end every record is stored exactly once.
+func TestArchiveCrashAtEveryStep(t *testing.T) {
+	f := newFixture(t)
+	g := sim.New(sim.Config{Seed: 4, Tenants: 15, Start: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
+	rng := rand.New(rand.NewPCG(9, 9))
+	steps := []string{"pending", "stored", "checkpointed"}
+	crashes := 0
+	for run := 0; run <= 30; run++ {
+		last := run == 30 // the last run finishes
+		if !last {
+			f.feed(t, g, 600)
+		}
+		opts := f.options()
+		var files atomic.Int64
+		target := int64(1 + rng.IntN(3))
+		step := steps[run%len(steps)]
+		opts.crashAt = func(s string) bool {
+			return !last && s == step && files.Add(1) == target
+		}
+		s, err := New(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		f.waitRead(t, s)
+		crashed := false
+		for _, a := range s.shards {
+			crashed = crashed || a.crashed.Load()
+		}
+		if crashed {
+			// The other shards die with the process: no clean stop.
+			for _, a := range s.shards {
+				a.crashed.Store(true)
+			}
+		}
+		s.Stop() // flushes, and may crash doing it
+		for _, a := range s.shards {
+			crashed = crashed || a.crashed.Load()
+		}
+		if crashed {
+			crashes++
+		}
+	}
+	t.Logf("%d crashes", crashes)
+	if crashes < 20 {
+		t.Fatalf("only %d of 30 runs crashed", crashes)
+	}
+	f.check(t, f.archived(t))
+}
+
+func TestSeqLess(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{{"", "1", true}, {"1", "", false}, {"9", "10", true}, {"10", "9", false}, {"12", "13", true}, {"13", "13", false}} {
+		if got := seqLess(c.a, c.b); got != c.want {
+			t.Errorf("seqLess(%q, %q) = %v", c.a, c.b, got)
+		}
+	}
+	_ = fmt.Sprint
+}
+
+// A metrics snapshot is one row per tenant in its bucket, under the day's
+// partition, replaced by the next snapshot of the same day.
+func TestSnapshots(t *testing.T) {
+	f := newFixture(t)
+	s, err := New(context.Background(), f.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := int64(3)
+	risk := 0.25
+	tenants := func(asOf time.Time) []analytics.Tenant {
+		return []analytics.Tenant{{ID: "acme", Name: "Acme", Industry: "retail", Users: users, Jobs30d: 7, Jobs90d: 9,
+			LastActivity: "2026-11-25T09:00:00.000Z", Risk: &risk}}
+	}
+	sn := &Snapshotter{s: s, tenants: tenants, buckets: map[string]bool{}}
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for _, u := range []int64{3, 5} {
+		users = u
+		if err := sn.Snapshot(context.Background(), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bucket, _ := f.layout.Tenant("acme")
+	body, err := f.objects.Get(context.Background(), bucket, "metrics/dt=2026-11-25/metrics.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := parquetfile.ReadMetrics(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].ID != "acme" || rows[0].Users != 5 || rows[0].Jobs30d != 7 || *rows[0].Name != "Acme" ||
+		rows[0].Risk == nil || *rows[0].Risk != 0.25 || rows[0].LastActivity == nil || rows[0].Date != parquetfile.Date(now.UnixMilli()) {
+		t.Fatalf("snapshot rows %+v", rows)
+	}
+}

@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/tenantpulse/tenantpulse/internal/objstore"
+	"github.com/tenantpulse/tenantpulse/internal/sim"
+)
+
+// archivedRow is what the test checks of one archived event.
+type archivedRow struct {
+	id, tenant, stream, seq string
+	time                    time.Time
+}
+
+// readArchive reads every events file under <data>/buckets with arrow-go,
+// a Parquet reader independent of the one that wrote them, and checks each
+// file is where its rows belong: the tenant's bucket, the stream's and the
+// event date's partition.
+func readArchive(t *testing.T, dataDir string) []archivedRow {
+	t.Helper()
+	root := filepath.Join(dataDir, "buckets")
+	layout := objstore.Layout{Prefix: "tenantpulse-", Mode: "bucket"}
+	var rows []archivedRow
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") || strings.HasPrefix(d.Name(), ".") || strings.Contains(path, "/errors/") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		parts := strings.Split(rel, string(filepath.Separator))
+		// <bucket>/events/stream=<s>/dt=<date>/<file>
+		if len(parts) != 5 || parts[1] != "events" || !strings.HasPrefix(parts[2], "stream=") || !strings.HasPrefix(parts[3], "dt=") {
+			t.Errorf("unexpected archive path %s", rel)
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		tbl, err := pqarrow.ReadTable(context.Background(), bytes.NewReader(b), nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+		if err != nil {
+			t.Errorf("arrow-go cannot read %s: %v", rel, err)
+			return nil
+		}
+		defer tbl.Release()
+		col := func(name string) arrow.Array {
+			idx := tbl.Schema().FieldIndices(name)
+			if len(idx) != 1 {
+				t.Fatalf("%s has no column %s", rel, name)
+			}
+			ch := tbl.Column(idx[0]).Data().Chunks()
+			if len(ch) != 1 {
+				// Concatenate chunks.
+				a, err := array.Concatenate(ch, memory.DefaultAllocator)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return a
+			}
+			return ch[0]
+		}
+		ids, tenants, streams, seqs := col("id").(*array.String), col("tenantid").(*array.String), col("stream_name").(*array.String), col("sequence_number").(*array.String)
+		times := col("time").(*array.Timestamp)
+		unit := times.DataType().(*arrow.TimestampType).Unit
+		for i := 0; i < ids.Len(); i++ {
+			r := archivedRow{id: ids.Value(i), tenant: tenants.Value(i), stream: streams.Value(i), seq: seqs.Value(i),
+				time: times.Value(i).ToTime(unit).UTC()}
+			if bucket, _ := layout.Tenant(r.tenant); bucket != parts[0] {
+				t.Errorf("%s: a row of tenant %s, whose bucket is %s", rel, r.tenant, bucket)
+			}
+			if "stream="+r.stream != parts[2] || "dt="+r.time.Format(time.DateOnly) != parts[3] {
+				t.Errorf("%s: a row of stream %s at %s", rel, r.stream, r.time)
+			}
+			rows = append(rows, r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestArchiveKill9ExactlyOnce sends a simulated business to the event API
+// while the server, archiving with small files, is killed with SIGKILL at
+// random points and restarted. After a clean stop, the archive read with
+// arrow-go holds every event exactly once, each in its tenant's bucket and
+// its partition.
+func TestArchiveKill9ExactlyOnce(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 3))
+	dataDir := t.TempDir()
+	args := []string{"--archive-file-bytes", "65536", "--archive-file-age", "100ms"}
+	srv := startServerIn(t, dataDir, args...)
+	g := sim.New(sim.Config{Seed: seed % 1000, Tenants: 25, Start: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
+	hc := &http.Client{Timeout: 10 * time.Second}
+	const total = 60_000
+	sent := map[string]bool{}
+	nextKill, kills := 5000+rng.IntN(15000), 0
+	var body []byte
+	for len(sent) < total {
+		n := min(1+rng.IntN(800), total-len(sent))
+		body = body[:0]
+		for range n {
+			var ok bool
+			var info sim.Info
+			start := len(body)
+			if body, info, ok = g.Next(body); !ok {
+				t.Fatal("the simulator ran out of events")
+			}
+			var e struct{ ID string }
+			json.Unmarshal(body[start:], &e)
+			sent[e.ID] = true
+			_ = info
+			body = append(body, '\n')
+		}
+		for attempt := 0; ; attempt++ {
+			if attempt > 200 {
+				t.Fatal("a batch was not accepted after 200 attempts")
+			}
+			resp, err := hc.Post(srv.url+"/v1/events", "application/x-ndjson", bytes.NewReader(body))
+			if err != nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				continue
+			}
+			var r eventsReply
+			if resp.StatusCode != 200 || json.Unmarshal(b, &r) != nil {
+				t.Fatalf("POST /v1/events: %d %s", resp.StatusCode, b)
+			}
+			if r.FailedEventCount == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(sent) >= nextKill && kills < 5 {
+			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+			srv.kill9()
+			kills++
+			srv = startServerIn(t, dataDir, args...)
+			nextKill = len(sent) + 5000 + rng.IntN(20000)
+		}
+	}
+	// A clean stop stores the open files; a last run archives what was
+	// not read yet, and stops cleanly too.
+	srv.stop()
+	srv = startServerIn(t, dataDir, args...)
+	waitFor(t, 2*time.Minute, 200*time.Millisecond, func() error {
+		ids := map[string]bool{}
+		for _, r := range readArchive(t, dataDir) {
+			ids[r.id] = true
+		}
+		if len(ids) < len(sent) {
+			return fmt.Errorf("%d of %d events archived", len(ids), len(sent))
+		}
+		return nil
+	})
+	srv.stop()
+	rows := readArchive(t, dataDir)
+	count := map[string]int{}
+	for _, r := range rows {
+		count[r.id]++
+	}
+	lost, twice := 0, 0
+	for id := range sent {
+		switch count[id] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			twice++
+		}
+	}
+	t.Logf("%d events sent, %d rows archived, %d kills", len(sent), len(rows), kills)
+	// tenantpulse archive verify agrees, and ls lists the files.
+	out := runCmd(t, time.Minute, "", os.Environ(), binary(t), "archive", "verify", "--data", dataDir)
+	if !strings.Contains(out, fmt.Sprintf("%d rows", len(sent))) || !strings.Contains(out, ": 0 problems") {
+		t.Errorf("archive verify: %s", out)
+	}
+	if out := runCmd(t, time.Minute, "", os.Environ(), binary(t), "archive", "ls", "--data", dataDir); !strings.Contains(out, "/events/stream=jobs/dt=") && !strings.Contains(out, "events/stream=jobs/dt=") {
+		t.Errorf("archive ls: %.500s", out)
+	}
+	if lost > 0 || twice > 0 || len(rows) != len(sent) {
+		t.Fatalf("%d events lost, %d archived more than once, %d rows for %d events", lost, twice, len(rows), len(sent))
+	}
+}
