@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -198,6 +199,23 @@ func TestArchiveKill9ExactlyOnce(t *testing.T) {
 	out := runCmd(t, time.Minute, "", os.Environ(), binary(t), "archive", "verify", "--data", dataDir)
 	if !strings.Contains(out, fmt.Sprintf("%d rows", len(sent))) || !strings.Contains(out, ": 0 problems") {
 		t.Errorf("archive verify: %s", out)
+	}
+	// DuckDB, as a BI user would: every event once, each in the Hive
+	// partitions its columns say.
+	dir := filepath.Join(repoRoot(t), "test", "js")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api")); err != nil {
+		t.Fatalf("test/js/node_modules lacks @duckdb/node-api; run make deps (npm ci in test/js): %v", err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is not installed: %v", err)
+	}
+	var duck struct{ Rows, Ids, Wrong_stream, Wrong_date string }
+	if err := json.Unmarshal([]byte(runCmd(t, 2*time.Minute, dir, os.Environ(), node, "duckdb.mjs", filepath.Join(dataDir, "buckets"))), &duck); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprint(len(sent)); duck.Rows != want || duck.Ids != want || duck.Wrong_stream != "0" || duck.Wrong_date != "0" {
+		t.Errorf("DuckDB read %+v, want %s rows of %s ids, all in their partitions", duck, want, want)
 	}
 	if out := runCmd(t, time.Minute, "", os.Environ(), binary(t), "archive", "ls", "--data", dataDir); !strings.Contains(out, "/events/stream=jobs/dt=") && !strings.Contains(out, "events/stream=jobs/dt=") {
 		t.Errorf("archive ls: %.500s", out)
