@@ -133,11 +133,15 @@ func (l *local) Put(ctx context.Context, bucket, key string, body []byte) error 
 	// A concurrent Delete may prune a directory this Put just made (it was
 	// empty); start again then.
 	for attempt := 0; ; attempt++ {
-		if err := l.mkdirs(bdir, key); err != nil {
-			if notExist(err) && attempt < 10 {
-				continue
+		// The directory usually exists already (a partition gets many
+		// files): one stat instead of a mkdir per path segment.
+		if attempt > 0 || !isDir(filepath.Dir(p)) {
+			if err := l.mkdirs(bdir, key); err != nil {
+				if notExist(err) && attempt < 10 {
+					continue
+				}
+				return err
 			}
-			return err
 		}
 		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
 			return fmt.Errorf("cannot put %q in bucket %q: other keys start with %q, and the local store cannot hold a key that is also a directory of other keys", key, bucket, key+"/")

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
@@ -266,8 +267,12 @@ type buffer struct {
 	errors    bool
 	after     string // the sequence number read before this buffer's first record
 	opened    time.Time
-	data      []byte // the records, one after another
-	recs      []bufRec
+	bytes     int64    // of the records buffered
+	data      []byte   // errors: the records, one after another
+	recs      []bufRec // errors: where each record is
+	rows      []parquetfile.EventRow
+	first     string // sequence numbers of the first and last record
+	last      string
 }
 
 type bufRec struct {
@@ -368,13 +373,27 @@ func (a *shardArchiver) add(r *stream.Record, now time.Time) {
 		buf = &buffer{partition: part, bucket: bucket, key: key, errors: isErr, after: a.read, opened: now}
 		a.bufs[part] = buf
 	}
-	off := len(buf.data)
-	buf.data = append(buf.data, r.Data...)
-	buf.recs = append(buf.recs, bufRec{off: off, n: len(r.Data), seq: strings.Clone(r.Seq), arrival: r.Arrival, errMsg: errMsg})
+	seq := strings.Clone(r.Seq)
+	if isErr {
+		off := len(buf.data)
+		buf.data = append(buf.data, r.Data...)
+		buf.recs = append(buf.recs, bufRec{off: off, n: len(r.Data), seq: seq, arrival: r.Arrival, errMsg: errMsg})
+	} else {
+		// The row is built now, from the event decoded above, so the file
+		// is encoded without decoding the records again.
+		buf.rows = append(buf.rows, parquetfile.EventRowFrom(&a.ev, a.stream, a.shard, seq, r.Arrival))
+	}
+	if buf.first == "" {
+		buf.first = seq
+	}
+	buf.last = seq
+	buf.bytes += int64(len(r.Data))
 	a.bytes += int64(len(r.Data))
 }
 
-func (b *buffer) size() int64 { return int64(len(b.data)) }
+func (b *buffer) size() int64 { return b.bytes }
+
+func (b *buffer) count() int { return len(b.recs) + len(b.rows) }
 
 func (a *shardArchiver) sortedBufs() []*buffer {
 	out := make([]*buffer, 0, len(a.bufs))
@@ -418,7 +437,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 	files := make([]file, len(bufs))
 	a.ck.Pending = a.ck.Pending[:0]
 	for i, buf := range bufs {
-		first, last := buf.recs[0].seq, buf.recs[len(buf.recs)-1].seq
+		first, last := buf.first, buf.last
 		files[i] = file{buf: buf, key: buf.key + a.shard + "-" + first + "-" + last + ".parquet", last: last}
 		if !a.buckets[buf.bucket] {
 			if err := a.s.opts.Store.CreateBucket(ctx, buf.bucket); err != nil {
@@ -479,9 +498,9 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 		st.FileBytes.Add(f.size)
 		st.RecordBytes.Add(f.buf.size())
 		if f.buf.errors {
-			st.Errors.Add(int64(len(f.buf.recs)))
+			st.Errors.Add(int64(f.buf.count()))
 		} else {
-			st.Events.Add(int64(len(f.buf.recs)))
+			st.Events.Add(int64(f.buf.count()))
 		}
 	}
 	a.ck.Pending = nil

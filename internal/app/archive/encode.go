@@ -1,16 +1,11 @@
 package archive
 
-import (
-	"github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
-	"github.com/tenantpulse/tenantpulse/internal/event"
-)
+import "github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
 
 // encoder builds Parquet files; one per goroutine (a writer is costly to
 // set up, so each is reused).
 type encoder struct {
-	dec event.Decoder
-	ev  event.Event
-	w   *parquetfile.EventWriter
+	w *parquetfile.EventWriter
 }
 
 // encode builds the Parquet file of a buffer.
@@ -25,15 +20,9 @@ func (a *shardArchiver) encode(buf *buffer, x *encoder) ([]byte, error) {
 	if x.w == nil {
 		x.w = parquetfile.NewEventWriter()
 	}
-	w := x.w
-	w.Reset()
-	for _, r := range buf.recs {
-		if _, err := x.dec.Decode(buf.data[r.off:r.off+r.n], &x.ev); err != nil {
-			return nil, err // decoded fine when buffered: cannot happen
-		}
-		if err := w.Write(parquetfile.EventRowFrom(&x.ev, a.stream, a.shard, r.seq, r.arrival)); err != nil {
-			return nil, err
-		}
+	x.w.Reset()
+	if err := x.w.Write(buf.rows...); err != nil {
+		return nil, err
 	}
-	return w.Finish()
+	return x.w.Finish()
 }
