@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,9 +45,21 @@ func testServerLimits(t *testing.T, events http.HandlerFunc, limits string) (str
 			t.Fatal(err)
 		}
 	}
-	svc := streams.New(streams.Options{Store: store, ShardLimits: limits})
+	var now func() time.Time
+	var requests atomic.Int64
+	if limits != "" {
+		// A clock that moves 50 ms with each request, so the quotas refill
+		// by the same amount per request however fast this machine is: a
+		// sender of 500-record batches outruns them, deterministically.
+		base := time.Now()
+		now = func() time.Time { return base.Add(time.Duration(requests.Load()) * 50 * time.Millisecond) }
+	}
+	svc := streams.New(streams.Options{Store: store, ShardLimits: limits, Now: now})
 	mux := http.NewServeMux()
-	mux.Handle("/{$}", svc)
+	mux.Handle("/{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		svc.ServeHTTP(w, r)
+	}))
 	if events != nil {
 		mux.HandleFunc("POST /v1/events", events)
 	}
