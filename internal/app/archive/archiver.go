@@ -125,7 +125,7 @@ func (s *Service) openShard(ctx context.Context, streamName, shard string) (*sha
 	}
 	fsutil.RemoveTemps(dir)
 	a := &shardArchiver{s: s, stream: streamName, shard: shard, path: filepath.Join(dir, shard+".ckpt"),
-		bufs: map[string]*buffer{}, buckets: map[string]bool{}}
+		bufs: map[string]*buffer{}, locs: map[string]*tenantLoc{}, buckets: map[string]bool{}}
 	ck, err := readCheckpoint(a.path)
 	if err != nil {
 		return nil, fmt.Errorf("%w; move it away to archive the shard again from the stream", err)
@@ -176,6 +176,8 @@ func (a *shardArchiver) recover(ctx context.Context) error {
 		return err
 	}
 	clear(a.bufs)
+	clear(a.locs)
+	a.errLoc.days = nil
 	a.bytes = 0
 	a.read = a.ck.Position
 	if a.cur != nil {
@@ -247,8 +249,10 @@ type shardArchiver struct {
 	path    string
 	ck      *checkpoint
 	cur     stream.Cursor
-	read    string // sequence number of the last record read
-	bufs    map[string]*buffer
+	read    string             // sequence number of the last record read
+	bufs    map[string]*buffer // by partition
+	locs    map[string]*tenantLoc
+	errLoc  tenantLoc
 	bytes   int64 // buffered across bufs
 	buckets map[string]bool
 	dec     event.Decoder
@@ -273,6 +277,8 @@ type buffer struct {
 	rows      []parquetfile.EventRow
 	first     string // sequence numbers of the first and last record
 	last      string
+	loc       *tenantLoc // whose days map holds it
+	day       int64
 }
 
 type bufRec struct {
@@ -344,7 +350,6 @@ func (a *shardArchiver) step(ctx context.Context) error {
 
 // add buffers one record in its partition, unless it is already stored.
 func (a *shardArchiver) add(r *stream.Record, now time.Time) {
-	var part, bucket, key string
 	var errMsg string
 	isErr := false
 	if _, err := a.dec.Decode(r.Data, &a.ev); err != nil {
@@ -352,26 +357,45 @@ func (a *shardArchiver) add(r *stream.Record, now time.Time) {
 	} else if a.ev.Type.Stream() != a.stream {
 		isErr, errMsg = true, fmt.Sprintf("a %s event belongs in stream %s, not %s", a.ev.Type, a.ev.Type.Stream(), a.stream)
 	}
+	// Find the open buffer of the record's partition without building the
+	// partition's name (which needs the date and the tenant's bucket):
+	// by tenant, then UTC day.
+	var loc *tenantLoc
+	var day int64
 	if isErr {
-		date := time.UnixMilli(r.Arrival).UTC().Format(time.DateOnly)
-		part = "errors|" + a.stream + "|" + date
-		b, prefix := a.s.opts.Layout.Errors()
-		bucket, key = b, prefix+"errors/stream="+a.stream+"/dt="+date+"/"
+		loc, day = &a.errLoc, floorDay(r.Arrival*1e6)
 	} else {
-		date := time.Unix(0, a.ev.Time).UTC().Format(time.DateOnly)
-		tenant := string(a.ev.TenantID)
-		part = tenant + "|" + a.stream + "|" + date
-		b, prefix := a.s.opts.Layout.Tenant(tenant)
-		bucket, key = b, prefix+"events/stream="+a.stream+"/dt="+date+"/"
+		day = floorDay(a.ev.Time)
+		if loc = a.locs[string(a.ev.TenantID)]; loc == nil {
+			tenant := string(a.ev.TenantID)
+			b, prefix := a.s.opts.Layout.Tenant(tenant)
+			loc = &tenantLoc{tenant: tenant, bucket: b, prefix: prefix}
+			a.locs[tenant] = loc
+		}
 	}
-	if stored, ok := a.ck.Stored[part]; ok && !seqLess(stored, r.Seq) {
-		a.s.stats.Skipped.Add(1)
-		return
-	}
-	buf := a.bufs[part]
+	buf := loc.days[day]
 	if buf == nil {
-		buf = &buffer{partition: part, bucket: bucket, key: key, errors: isErr, after: a.read, opened: now}
+		date := time.Unix(day*86400, 0).UTC().Format(time.DateOnly)
+		var part, bucket, key string
+		if isErr {
+			part = "errors|" + a.stream + "|" + date
+			b, prefix := a.s.opts.Layout.Errors()
+			bucket, key = b, prefix+"errors/stream="+a.stream+"/dt="+date+"/"
+		} else {
+			part = loc.tenant + "|" + a.stream + "|" + date
+			bucket, key = loc.bucket, loc.prefix+"events/stream="+a.stream+"/dt="+date+"/"
+		}
+		if a.skip(part, r.Seq) {
+			return
+		}
+		buf = &buffer{partition: part, bucket: bucket, key: key, errors: isErr, after: a.read, opened: now, loc: loc, day: day}
 		a.bufs[part] = buf
+		if loc.days == nil {
+			loc.days = map[int64]*buffer{}
+		}
+		loc.days[day] = buf
+	} else if a.skip(buf.partition, r.Seq) {
+		return
 	}
 	seq := strings.Clone(r.Seq)
 	if isErr {
@@ -392,6 +416,34 @@ func (a *shardArchiver) add(r *stream.Record, now time.Time) {
 }
 
 func (b *buffer) size() int64 { return b.bytes }
+
+// skip reports whether the record seq of partition is stored already (and
+// counts it).
+func (a *shardArchiver) skip(partition, seq string) bool {
+	if len(a.ck.Stored) == 0 {
+		return false
+	}
+	if stored, ok := a.ck.Stored[partition]; ok && !seqLess(stored, seq) {
+		a.s.stats.Skipped.Add(1)
+		return true
+	}
+	return false
+}
+
+// tenantLoc is where a tenant's files go, and its open buffers by day.
+type tenantLoc struct {
+	tenant, bucket, prefix string
+	days                   map[int64]*buffer
+}
+
+// floorDay is the UTC day number of a Unix time in ns.
+func floorDay(ns int64) int64 {
+	d := ns / (86400 * 1e9)
+	if ns < 0 && ns%(86400*1e9) != 0 {
+		d--
+	}
+	return d
+}
 
 func (b *buffer) count() int { return len(b.recs) + len(b.rows) }
 
@@ -493,6 +545,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 	for _, f := range files {
 		a.ck.Stored[f.buf.partition] = f.last
 		delete(a.bufs, f.buf.partition)
+		delete(f.buf.loc.days, f.buf.day)
 		a.bytes -= f.buf.size()
 		st.Files.Add(1)
 		st.FileBytes.Add(f.size)
