@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -49,16 +47,12 @@ func runAnalyticsCommand(ctx context.Context, args []string, stdout, stderr io.W
 		fmt.Fprintln(stderr, "bench analytics: --events, --tenants and --shards must be at least 1")
 		return 2
 	}
-	dir := *dataDir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "tenantpulse-bench-analytics-")
-		if err != nil {
-			fmt.Fprintf(stderr, "bench analytics: %v\n", err)
-			return 1
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := workDir(*dataDir, "analytics")
+	if err != nil {
+		fmt.Fprintf(stderr, "bench analytics: %v\n", err)
+		return 1
 	}
+	defer cleanup()
 	if err := analyticsBench(ctx, dir, *events, *tenants, *shards, *workers, *ckInterval, *cpuProfile, stdout); err != nil {
 		fmt.Fprintf(stderr, "bench analytics: %v\n", err)
 		return 1
@@ -92,17 +86,11 @@ func analyticsBench(ctx context.Context, dir string, events, tenants, shards, wo
 	if err != nil {
 		return err
 	}
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	cpu0 := cpuSeconds()
 	t0 = time.Now()
 	svc.Start()

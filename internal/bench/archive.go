@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/app/archive"
@@ -42,16 +41,12 @@ func runArchiveCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintln(stderr, "bench archive: --events, --tenants, --shards and --days must be positive")
 		return 2
 	}
-	dir := *dataDir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "tenantpulse-bench-archive-")
-		if err != nil {
-			fmt.Fprintf(stderr, "bench archive: %v\n", err)
-			return 1
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := workDir(*dataDir, "archive")
+	if err != nil {
+		fmt.Fprintf(stderr, "bench archive: %v\n", err)
+		return 1
 	}
+	defer cleanup()
 	if err := archiveBench(ctx, dir, *events, *tenants, *shards, *days, *cpuProfile, stdout); err != nil {
 		fmt.Fprintf(stderr, "bench archive: %v\n", err)
 		return 1
@@ -87,17 +82,11 @@ func archiveBench(ctx context.Context, dir string, events, tenants, shards, days
 	if err != nil {
 		return err
 	}
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	cpu0 := cpuSeconds()
 	t0 = time.Now()
 	a.Start()

@@ -49,16 +49,12 @@ func runRestartCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		*binary = exe
 	}
-	dir := *dataDir
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "tenantpulse-bench-restart-")
-		if err != nil {
-			fmt.Fprintf(stderr, "bench restart: %v\n", err)
-			return 1
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := workDir(*dataDir, "restart")
+	if err != nil {
+		fmt.Fprintf(stderr, "bench restart: %v\n", err)
+		return 1
 	}
+	defer cleanup()
 	if err := restartBench(ctx, dir, *binary, *records, *size, *shards, *runs, stdout); err != nil {
 		fmt.Fprintf(stderr, "bench restart: %v\n", err)
 		return 1

@@ -195,33 +195,7 @@ func TestAnalyticsKill9ExactlyOnce(t *testing.T) {
 			}
 			body = append(body, '\n')
 		}
-		for attempt := 0; ; attempt++ {
-			if attempt > 200 {
-				t.Fatal("a batch was not accepted after 200 attempts")
-			}
-			resp, err := hc.Post(srv.url+"/v1/events", "application/x-ndjson", bytes.NewReader(body))
-			if err != nil {
-				time.Sleep(20 * time.Millisecond)
-				continue
-			}
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				continue
-			}
-			if resp.StatusCode != 200 {
-				t.Fatalf("POST /v1/events: %d %s", resp.StatusCode, b)
-			}
-			var r eventsReply
-			if err := json.Unmarshal(b, &r); err != nil {
-				t.Fatal(err)
-			}
-			if r.FailedEventCount == 0 {
-				break
-			}
-			// Resend the whole batch: the stored ones come back duplicate.
-			time.Sleep(20 * time.Millisecond)
-		}
+		postUntilAnswered(t, hc, srv.url, body)
 		sent += n
 		if sent >= nextKill && kills < 6 {
 			// Let the processor run into the new events for a random
@@ -240,4 +214,35 @@ func TestAnalyticsKill9ExactlyOnce(t *testing.T) {
 	srv.kill9()
 	srv = startServerIn(t, dataDir, args...)
 	waitFor(t, 2*time.Minute, 100*time.Millisecond, func() error { return compareTruth(t, srv.url, truth) })
+}
+
+// postUntilAnswered posts an NDJSON body to the event API until every
+// event in it is answered accepted or duplicate: a request cut off by a
+// kill, or an event rejected as retryable, is sent again.
+func postUntilAnswered(t *testing.T, hc *http.Client, url string, body []byte) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		if attempt > 200 {
+			t.Fatal("a batch was not accepted after 200 attempts")
+		}
+		resp, err := hc.Post(url+"/v1/events", "application/x-ndjson", bytes.NewReader(body))
+		if err != nil {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			continue
+		}
+		var r eventsReply
+		if resp.StatusCode != 200 || json.Unmarshal(b, &r) != nil {
+			t.Fatalf("POST /v1/events: %d %s", resp.StatusCode, b)
+		}
+		if r.FailedEventCount == 0 {
+			return
+		}
+		// Resend the whole batch: the stored ones come back duplicate.
+		time.Sleep(20 * time.Millisecond)
+	}
 }

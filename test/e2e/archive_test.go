@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -122,40 +121,16 @@ func TestArchiveKill9ExactlyOnce(t *testing.T) {
 		body = body[:0]
 		for range n {
 			var ok bool
-			var info sim.Info
 			start := len(body)
-			if body, info, ok = g.Next(body); !ok {
+			if body, _, ok = g.Next(body); !ok {
 				t.Fatal("the simulator ran out of events")
 			}
 			var e struct{ ID string }
 			json.Unmarshal(body[start:], &e)
 			sent[e.ID] = true
-			_ = info
 			body = append(body, '\n')
 		}
-		for attempt := 0; ; attempt++ {
-			if attempt > 200 {
-				t.Fatal("a batch was not accepted after 200 attempts")
-			}
-			resp, err := hc.Post(srv.url+"/v1/events", "application/x-ndjson", bytes.NewReader(body))
-			if err != nil {
-				time.Sleep(20 * time.Millisecond)
-				continue
-			}
-			b, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil {
-				continue
-			}
-			var r eventsReply
-			if resp.StatusCode != 200 || json.Unmarshal(b, &r) != nil {
-				t.Fatalf("POST /v1/events: %d %s", resp.StatusCode, b)
-			}
-			if r.FailedEventCount == 0 {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		postUntilAnswered(t, hc, srv.url, body)
 		if len(sent) >= nextKill && kills < 5 {
 			time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 			srv.kill9()

@@ -463,9 +463,25 @@ func (a *shardArchiver) sortedBufs() []*buffer {
 // is under half of that.
 func (a *shardArchiver) due(now time.Time) []*buffer {
 	var out []*buffer
+	for _, b := range a.bufs {
+		if b.size() >= a.s.opts.FileBytes || now.Sub(b.opened) >= a.s.opts.FileAge {
+			out = append(out, b)
+		}
+	}
+	if a.bytes <= a.s.opts.MaxBufferedBytes {
+		return out
+	}
+	// Over budget: the oldest too, until under half of it. Only then are
+	// the buffers sorted.
 	left := a.bytes
+	for _, b := range out {
+		left -= b.size()
+	}
 	for _, b := range a.sortedBufs() {
-		if b.size() >= a.s.opts.FileBytes || now.Sub(b.opened) >= a.s.opts.FileAge || left > a.s.opts.MaxBufferedBytes/2 && a.bytes > a.s.opts.MaxBufferedBytes {
+		if left <= a.s.opts.MaxBufferedBytes/2 {
+			break
+		}
+		if b.size() < a.s.opts.FileBytes && now.Sub(b.opened) < a.s.opts.FileAge {
 			out = append(out, b)
 			left -= b.size()
 		}
