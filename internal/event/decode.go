@@ -30,6 +30,7 @@ type Event struct {
 	ReceivedTime                  int64 // Unix nanoseconds from receivedtime, 0 when absent
 	Data                          Data
 	Raw                           []byte // the event object's bytes in the input, without surrounding whitespace
+	RawData                       []byte // the data object's bytes in Raw (nil when data is absent or null)
 
 	// The bytes of Raw to cut to remove a receivedtime member, with its
 	// comma; rmEnd is 0 when there is none.
@@ -170,8 +171,12 @@ func (p *parser) event(e *Event) error {
 			} else {
 				seen |= a
 				dataObj = dataObj || a == aData && b[p.i] == '{'
+				valStart := p.i
 				if err := p.attr(e, a, name, &dataAt); err != nil {
 					return err
+				}
+				if a == aData && b[valStart] == '{' {
+					e.RawData = b[valStart:p.i]
 				}
 			}
 		}

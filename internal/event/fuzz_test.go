@@ -46,6 +46,17 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(e.Raw, &members); err != nil {
+			t.Fatalf("a valid event is not an object: %v", err)
+		}
+		if want := members["data"]; string(want) == "null" || want == nil {
+			if e.RawData != nil {
+				t.Fatalf("RawData %q for data %q", e.RawData, want)
+			}
+		} else if !bytes.Equal(e.RawData, want) {
+			t.Fatalf("RawData %q, data %q", e.RawData, want)
+		}
 		const received = 1795600800123
 		stored := AppendStored(nil, &e, received)
 		if !json.Valid(stored) {

@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
@@ -157,9 +159,118 @@ func (l *local) Put(ctx context.Context, bucket, key string, body []byte) error 
 	}
 }
 
+// PutBatch stores objs as one Put each would, but makes them durable
+// together: every object is written to a temporary file beside its place
+// (several at a time), then the file system is synced once (syncfs), then
+// each is renamed into place, then the file system is synced again. A
+// crash at any point leaves each object whole or absent, as with Put.
+func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
+	if !haveSyncFS || len(objs) < 2 {
+		return putEach(ctx, l, objs, 2*runtime.GOMAXPROCS(0))
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	paths := make([]string, len(objs))
+	temps := make([]string, len(objs))
+	defer func() {
+		for _, t := range temps {
+			if t != "" {
+				os.Remove(t)
+			}
+		}
+	}()
+	errs := make([]error, len(objs))
+	next := make(chan int, len(objs))
+	for i := range objs {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(2*runtime.GOMAXPROCS(0), len(objs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				paths[i], temps[i], errs[i] = l.writeTemp(objs[i].Bucket, objs[i].Key, objs[i].Body)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := syncFS(l.dir); err != nil {
+		return fmt.Errorf("cannot sync the archive's file system: %w", err)
+	}
+	var renameErr error
+	renamed := false
+	for i := range objs {
+		if err := os.Rename(temps[i], paths[i]); err != nil {
+			renameErr = fmt.Errorf("cannot put %q in bucket %q: %w", objs[i].Key, objs[i].Bucket, err)
+			break
+		}
+		temps[i] = ""
+		renamed = true
+	}
+	if renamed {
+		// Even after a failed rename: what is in place must be durable
+		// before the caller may count it stored.
+		if err := syncFS(l.dir); err != nil {
+			return errors.Join(renameErr, fmt.Errorf("cannot sync the archive's file system: %w", err))
+		}
+	}
+	return renameErr
+}
+
+// writeTemp writes body to a temporary file (not synced) in the directory
+// of key, creating the directories as needed (not synced either), and
+// returns the object's path and the temporary file's.
+func (l *local) writeTemp(bucket, key string, body []byte) (p, tmp string, err error) {
+	bdir, p, err := l.paths(bucket, key)
+	if err != nil {
+		return "", "", err
+	}
+	if !isDir(bdir) {
+		return "", "", fmt.Errorf("cannot put %q: bucket %q: %w (the bucket does not exist; create it first)", key, bucket, ErrNotFound)
+	}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 || !isDir(filepath.Dir(p)) {
+			if err := l.mkdirsNoSync(bdir, key); err != nil {
+				if notExist(err) && attempt < 10 {
+					continue
+				}
+				return "", "", err
+			}
+		}
+		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+			return "", "", fmt.Errorf("cannot put %q in bucket %q: other keys start with %q, and the local store cannot hold a key that is also a directory of other keys", key, bucket, key+"/")
+		}
+		f, err := os.CreateTemp(filepath.Dir(p), TempPrefix+filepath.Base(p)+"-*")
+		if err != nil {
+			if notExist(err) && attempt < 10 {
+				continue // the directory was pruned by a Delete meanwhile
+			}
+			return "", "", fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
+		}
+		_, werr := f.Write(body)
+		cerr := f.Close()
+		if err := errors.Join(werr, cerr); err != nil {
+			os.Remove(f.Name())
+			return "", "", fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
+		}
+		return p, f.Name(), nil
+	}
+}
+
 // mkdirs creates the directories of key's path under bdir, fsyncing the
 // parent of each one it creates.
-func (l *local) mkdirs(bdir, key string) error {
+func (l *local) mkdirs(bdir, key string) error { return l.makeDirs(bdir, key, true) }
+
+// mkdirsNoSync is mkdirs for PutBatch, which syncs the file system after.
+func (l *local) mkdirsNoSync(bdir, key string) error { return l.makeDirs(bdir, key, false) }
+
+func (l *local) makeDirs(bdir, key string, sync bool) error {
 	i := strings.LastIndexByte(key, '/')
 	if i < 0 {
 		return nil
@@ -171,6 +282,9 @@ func (l *local) mkdirs(bdir, key string) error {
 		err := os.Mkdir(d, 0o755)
 		switch {
 		case err == nil:
+			if !sync {
+				break
+			}
 			if err := fsutil.SyncDir(parent); err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
 	"github.com/tenantpulse/tenantpulse/internal/event"
@@ -33,8 +34,9 @@ type Options struct {
 	// 5 MiB and 300 s, as Firehose's buffering hints.
 	FileBytes int64
 	FileAge   time.Duration
-	// MaxBufferedBytes bounds what one shard buffers across all its open
-	// partitions; past it the oldest is closed. Default 64 MiB.
+	// MaxBufferedBytes bounds the memory one shard's buffers hold across
+	// all its open partitions (records, their rows and sequence numbers);
+	// past it the oldest are closed. Default 64 MiB.
 	MaxBufferedBytes int64
 	Logger           *slog.Logger
 	Now              func() time.Time
@@ -178,7 +180,7 @@ func (a *shardArchiver) recover(ctx context.Context) error {
 	clear(a.bufs)
 	clear(a.locs)
 	a.errLoc.days = nil
-	a.bytes = 0
+	a.mem = 0
 	a.read = a.ck.Position
 	if a.cur != nil {
 		a.cur.Close()
@@ -253,7 +255,7 @@ type shardArchiver struct {
 	bufs    map[string]*buffer // by partition
 	locs    map[string]*tenantLoc
 	errLoc  tenantLoc
-	bytes   int64 // buffered across bufs
+	mem     int64 // memory held by bufs
 	buckets map[string]bool
 	dec     event.Decoder
 	ev      event.Event
@@ -271,13 +273,14 @@ type buffer struct {
 	errors    bool
 	after     string // the sequence number read before this buffer's first record
 	opened    time.Time
-	bytes     int64    // of the records buffered
-	data      []byte   // errors: the records, one after another
-	recs      []bufRec // errors: where each record is
-	rows      []parquetfile.EventRow
-	first     string // sequence numbers of the first and last record
-	last      string
-	loc       *tenantLoc // whose days map holds it
+	bytes     int64                   // of the records buffered
+	mem       int64                   // memory held
+	data      []byte                  // errors: the records, one after another
+	recs      []bufRec                // errors: where each record is
+	batch     *parquetfile.EventBatch // events: the rows
+	first     string                  // sequence numbers of the first and last record
+	last      string                  // (errors only; an events buffer's is in its batch)
+	loc       *tenantLoc              // whose days map holds it
 	day       int64
 }
 
@@ -326,10 +329,10 @@ func (a *shardArchiver) step(ctx context.Context) error {
 	now := a.s.opts.Now()
 	for i := range b.Records {
 		a.add(&b.Records[i], now)
-		a.read = strings.Clone(b.Records[i].Seq)
 	}
 	a.s.stats.Records.Add(int64(len(b.Records)))
 	if len(b.Records) > 0 {
+		a.read = strings.Clone(b.Records[len(b.Records)-1].Seq)
 		pos := a.read
 		a.readPos.Store(&pos)
 	}
@@ -389,6 +392,9 @@ func (a *shardArchiver) add(r *stream.Record, now time.Time) {
 			return
 		}
 		buf = &buffer{partition: part, bucket: bucket, key: key, errors: isErr, after: a.read, opened: now, loc: loc, day: day}
+		if !isErr {
+			buf.batch = parquetfile.NewEventBatch(a.stream, a.shard)
+		}
 		a.bufs[part] = buf
 		if loc.days == nil {
 			loc.days = map[int64]*buffer{}
@@ -397,22 +403,28 @@ func (a *shardArchiver) add(r *stream.Record, now time.Time) {
 	} else if a.skip(buf.partition, r.Seq) {
 		return
 	}
-	seq := strings.Clone(r.Seq)
+	if buf.first == "" {
+		buf.first = strings.Clone(r.Seq)
+	}
 	if isErr {
 		off := len(buf.data)
 		buf.data = append(buf.data, r.Data...)
+		seq := strings.Clone(r.Seq)
 		buf.recs = append(buf.recs, bufRec{off: off, n: len(r.Data), seq: seq, arrival: r.Arrival, errMsg: errMsg})
+		buf.last = seq
 	} else {
-		// The row is built now, from the event decoded above, so the file
+		// The row is kept now, from the event decoded above, so the file
 		// is encoded without decoding the records again.
-		buf.rows = append(buf.rows, parquetfile.EventRowFrom(&a.ev, a.stream, a.shard, seq, r.Arrival))
+		buf.batch.Add(&a.ev, r.Seq, r.Arrival)
 	}
-	if buf.first == "" {
-		buf.first = seq
-	}
-	buf.last = seq
 	buf.bytes += int64(len(r.Data))
-	a.bytes += int64(len(r.Data))
+	old := buf.mem
+	if buf.batch != nil {
+		buf.mem = buf.batch.Bytes()
+	} else {
+		buf.mem = int64(cap(buf.data)) + int64(cap(buf.recs))*int64(unsafe.Sizeof(bufRec{})) + int64(len(buf.recs))*int64(len(r.Seq)+len(errMsg))
+	}
+	a.mem += buf.mem - old
 }
 
 func (b *buffer) size() int64 { return b.bytes }
@@ -445,7 +457,20 @@ func floorDay(ns int64) int64 {
 	return d
 }
 
-func (b *buffer) count() int { return len(b.recs) + len(b.rows) }
+func (b *buffer) count() int {
+	if b.batch != nil {
+		return b.batch.Len()
+	}
+	return len(b.recs)
+}
+
+// lastSeq returns the sequence number of the last record buffered.
+func (b *buffer) lastSeq() string {
+	if b.batch != nil {
+		return b.batch.Seq(b.batch.Len() - 1)
+	}
+	return b.last
+}
 
 func (a *shardArchiver) sortedBufs() []*buffer {
 	out := make([]*buffer, 0, len(a.bufs))
@@ -468,14 +493,14 @@ func (a *shardArchiver) due(now time.Time) []*buffer {
 			out = append(out, b)
 		}
 	}
-	if a.bytes <= a.s.opts.MaxBufferedBytes {
+	if a.mem <= a.s.opts.MaxBufferedBytes {
 		return out
 	}
 	// Over budget: the oldest too, until under half of it. Only then are
 	// the buffers sorted.
-	left := a.bytes
+	left := a.mem
 	for _, b := range out {
-		left -= b.size()
+		left -= b.mem
 	}
 	for _, b := range a.sortedBufs() {
 		if left <= a.s.opts.MaxBufferedBytes/2 {
@@ -483,7 +508,7 @@ func (a *shardArchiver) due(now time.Time) []*buffer {
 		}
 		if b.size() < a.s.opts.FileBytes && now.Sub(b.opened) < a.s.opts.FileAge {
 			out = append(out, b)
-			left -= b.size()
+			left -= b.mem
 		}
 	}
 	return out
@@ -505,7 +530,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 	files := make([]file, len(bufs))
 	a.ck.Pending = a.ck.Pending[:0]
 	for i, buf := range bufs {
-		first, last := buf.first, buf.last
+		first, last := buf.first, buf.lastSeq()
 		files[i] = file{buf: buf, key: buf.key + a.shard + "-" + first + "-" + last + ".parquet", last: last}
 		if !a.buckets[buf.bucket] {
 			if err := a.s.opts.Store.CreateBucket(ctx, buf.bucket); err != nil {
@@ -521,11 +546,13 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 	if a.crash("pending") {
 		return errCrash
 	}
-	// Encode on every core and store several files at once.
+	// Encode on every core, then store the files together (the local
+	// store makes them durable at once).
 	for len(a.enc) < runtime.GOMAXPROCS(0) {
 		a.enc = append(a.enc, &encoder{})
 	}
 	errs := make([]error, len(files))
+	objs := make([]objstore.PutObject, len(files))
 	next := make(chan int, len(files))
 	for i := range files {
 		next <- i
@@ -544,15 +571,16 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 					continue
 				}
 				f.size = int64(len(body))
-				if err := a.s.opts.Store.Put(ctx, f.buf.bucket, f.key, body); err != nil {
-					errs[i] = fmt.Errorf("cannot store %s/%s: %w", f.buf.bucket, f.key, err)
-				}
+				objs[i] = objstore.PutObject{Bucket: f.buf.bucket, Key: f.key, Body: body}
 			}
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if err := objstore.PutMany(ctx, a.s.opts.Store, objs, 8); err != nil {
+		return fmt.Errorf("cannot store the files of %s/%s: %w", a.stream, a.shard, err)
 	}
 	if a.crash("stored") {
 		return errCrash
@@ -562,7 +590,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 		a.ck.Stored[f.buf.partition] = f.last
 		delete(a.bufs, f.buf.partition)
 		delete(f.buf.loc.days, f.buf.day)
-		a.bytes -= f.buf.size()
+		a.mem -= f.buf.mem
 		st.Files.Add(1)
 		st.FileBytes.Add(f.size)
 		st.RecordBytes.Add(f.buf.size())
@@ -570,6 +598,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 			st.Errors.Add(int64(f.buf.count()))
 		} else {
 			st.Events.Add(int64(f.buf.count()))
+			f.buf.batch.Reset("", "") // its memory back to the pools
 		}
 	}
 	a.ck.Pending = nil

@@ -21,7 +21,7 @@ func (a *shardArchiver) encode(buf *buffer, x *encoder) ([]byte, error) {
 		x.w = parquetfile.NewEventWriter()
 	}
 	x.w.Reset()
-	if err := x.w.Write(buf.rows...); err != nil {
+	if err := x.w.WriteBatch(buf.batch); err != nil {
 		return nil, err
 	}
 	return x.w.Finish()

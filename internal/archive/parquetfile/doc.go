@@ -18,8 +18,10 @@
 //     has no column at all (time and arrival carry it).
 //   - Nullable columns are pointers in the row types, so a null is never
 //     confused with a zero or empty value (revenue 0, industry "").
-//     EventRowFrom makes at most two allocations per row: one string holding
-//     every byte the row refers to, and one block for the pointed-to values.
+//   - Rows to archive are buffered in an EventBatch, not as EventRows: one
+//     byte slice of records and fixed-size rows of offsets and numbers,
+//     nothing for the garbage collector to scan. WriteBatch turns them into
+//     EventRows a chunk at a time, pointing into the batch's bytes.
 //   - Timestamps are int64 Unix microseconds in the row types and
 //     TIMESTAMP(MICROS, UTC) in the files; an event time's nanoseconds
 //     beyond the microsecond are truncated.

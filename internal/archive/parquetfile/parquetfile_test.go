@@ -109,29 +109,6 @@ func TestEventRowFrom(t *testing.T) {
 	})
 }
 
-func TestDataMember(t *testing.T) {
-	f := func(obj, want string) {
-		t.Helper()
-		got := dataMember([]byte(obj))
-		if (got == nil) != (want == "<nil>") || got != nil && string(got) != want {
-			t.Errorf("dataMember(%s) = %q, want %s", obj, got, want)
-		}
-	}
-	f(`{"data":{}}`, `{}`)
-	f(`{"a":1,"data":2}`, `2`)
-	f(`{"a":1,"data":2 }`, `2`)
-	f(`{"a":[1,{"data":3}],"data":"x\"y"}`, `"x\"y"`)
-	f(`{"da\"ta":1,"data":[1,2]}`, `[1,2]`)
-	f(`{"dat\u0061":true}`, `true`)
-	f(` { "data" : null } `, `<nil>`)
-	f(`{}`, `<nil>`)
-	f(`{"a":"data"}`, `<nil>`)
-	// Malformed input: nil, not a panic.
-	for _, s := range []string{``, `{`, `{"data"`, `{"data":`, `{"data":{`, `{"a":1`, `{"a"1}`, `[`, `{"a":"`, `{"a":}}}`} {
-		dataMember([]byte(s))
-	}
-}
-
 func show(r EventRow) string {
 	v := reflect.ValueOf(r)
 	var b strings.Builder

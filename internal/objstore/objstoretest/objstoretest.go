@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"Delete", testDelete},
 		{"Buckets", testBuckets},
 		{"ConcurrentPuts", testConcurrentPuts},
+		{"PutMany", testPutMany},
 		{"ConcurrentPutDelete", testConcurrentPutDelete},
 		{"OddKeys", testOddKeys},
 		{"InvalidNames", testInvalidNames},
@@ -372,6 +373,50 @@ func testConcurrentPuts(t *testing.T, s objstore.Store) {
 		for i := range each {
 			key := fmt.Sprintf("dt=%d/h=%d/w%02d.bin-%d", i%2, i%4, w, i)
 			get(t, s, "tp-conc", key, randBytes(uint64(w*each+i), 1000+w))
+		}
+	}
+}
+
+// testPutMany stores objects in two buckets and new and existing
+// directories at once, one of them over an existing object, then checks
+// each; a batch with an object for a missing bucket fails with ErrNotFound
+// and stores nothing there.
+func testPutMany(t *testing.T, s objstore.Store) {
+	createBucket(t, s, "tp-many-a")
+	createBucket(t, s, "tp-many-b")
+	put(t, s, "tp-many-a", "dt=1/x.bin", []byte("old"))
+	var objs []objstore.PutObject
+	for i := range 40 {
+		bucket := []string{"tp-many-a", "tp-many-b"}[i%2]
+		key := fmt.Sprintf("dt=%d/f%02d.bin", i%5, i)
+		if i == 0 {
+			key = "dt=1/x.bin"
+		}
+		objs = append(objs, objstore.PutObject{Bucket: bucket, Key: key, Body: randBytes(uint64(500+i), 100+i*37)})
+	}
+	if err := objstore.PutMany(t.Context(), s, objs, 4); err != nil {
+		t.Fatalf("PutMany: %v", err)
+	}
+	for _, o := range objs {
+		get(t, s, o.Bucket, o.Key, o.Body)
+	}
+	if n := len(list(t, s, "tp-many-a", "")) + len(list(t, s, "tp-many-b", "")); n != 40 {
+		t.Fatalf("List = %d objects, want 40 (no temporary files either)", n)
+	}
+	bad := []objstore.PutObject{
+		{Bucket: "tp-many-a", Key: "y/1.bin", Body: []byte("1")},
+		{Bucket: "tp-many-missing", Key: "y/2.bin", Body: []byte("2")},
+	}
+	err := objstore.PutMany(t.Context(), s, bad, 4)
+	if !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("PutMany into a missing bucket: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get(t.Context(), "tp-many-missing", "y/2.bin"); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("Get after a failed PutMany: %v", err)
+	}
+	for _, o := range list(t, s, "tp-many-a", "y/") {
+		if o.Key != "y/1.bin" {
+			t.Fatalf("List after a failed PutMany: %q", o.Key)
 		}
 	}
 }
