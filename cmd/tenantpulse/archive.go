@@ -98,7 +98,9 @@ func archiveMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return 0
 	default:
-		r, err := catalog.Compact(ctx, store, layout, *maxBytes)
+		r, err := catalog.Compact(ctx, store, layout, *maxBytes, func(bucket, key string, n int) {
+			fmt.Fprintf(stdout, "merged %d files into %s/%s\n", n, bucket, key)
+		})
 		if err != nil {
 			fmt.Fprintf(stderr, "archive compact: %v\n", err)
 			return 1

@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -198,4 +200,100 @@ func TestArchiveKill9ExactlyOnce(t *testing.T) {
 	if lost > 0 || twice > 0 || len(rows) != len(sent) {
 		t.Fatalf("%d events lost, %d archived more than once, %d rows for %d events", lost, twice, len(rows), len(sent))
 	}
+
+	// Compaction, killed with SIGKILL after a random number of merges and
+	// run again, then run to the end: still every event exactly once, in
+	// fewer files.
+	before := countFiles(t, dataDir)
+	killed := 0
+	for range 4 {
+		if !compactKilled(t, dataDir, rng) {
+			break // it finished before the kill: nothing left to merge
+		}
+		killed++
+		// Interrupted, it may leave rows twice (the next run removes
+		// them), never a row missing.
+		seen := map[string]bool{}
+		for _, r := range readArchive(t, dataDir) {
+			seen[r.id] = true
+		}
+		for id := range sent {
+			if !seen[id] {
+				t.Fatalf("after compaction was killed: event %s is missing", id)
+			}
+		}
+	}
+	runCmd(t, 2*time.Minute, "", os.Environ(), binary(t), "archive", "compact", "--data", dataDir)
+	after := countFiles(t, dataDir)
+	count = map[string]int{}
+	rows = readArchive(t, dataDir)
+	for _, r := range rows {
+		count[r.id]++
+	}
+	for id := range sent {
+		if count[id] != 1 {
+			t.Fatalf("after compaction killed %d times: event %s archived %d times", killed, id, count[id])
+		}
+	}
+	if len(rows) != len(sent) || after >= before || killed == 0 {
+		t.Fatalf("after compaction killed %d times: %d rows for %d events, %d files (%d before)", killed, len(rows), len(sent), after, before)
+	}
+	t.Logf("compaction killed %d times: %d files merged into %d", killed, before, after)
+	if out := runCmd(t, time.Minute, "", os.Environ(), binary(t), "archive", "verify", "--data", dataDir); !strings.Contains(out, ": 0 problems") {
+		t.Errorf("archive verify after compaction: %s", out)
+	}
+}
+
+// compactKilled runs tenantpulse archive compact on dataDir and kills it
+// with SIGKILL a random moment after a random number of merges. It
+// reports whether the kill came before the run ended.
+func compactKilled(t *testing.T, dataDir string, rng *rand.Rand) bool {
+	t.Helper()
+	cmd := exec.Command(binary(t), "archive", "compact", "--data", dataDir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	k, merges := 1+rng.IntN(6), 0
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "merged ") && !strings.Contains(sc.Text(), "; removed") {
+			merges++
+		}
+		if merges == k {
+			time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+			cmd.Process.Kill()
+			break
+		}
+	}
+	io.Copy(io.Discard, out)
+	err = cmd.Wait()
+	if err == nil {
+		return false
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != -1 {
+		t.Fatalf("archive compact: %v\n%s", err, stderr.String())
+	}
+	return true
+}
+
+// countFiles counts the events files of the local archive under dataDir.
+func countFiles(t *testing.T, dataDir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(dataDir, "buckets"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".parquet") && strings.Contains(path, "/events/") && !strings.HasPrefix(d.Name(), ".") {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

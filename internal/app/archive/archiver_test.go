@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
@@ -102,19 +106,20 @@ func (f *fixture) archived(t *testing.T) map[string]int {
 			if err != nil {
 				t.Fatal(err)
 			}
+			_, errPrefix := f.layout.Errors()
 			switch {
-			case strings.HasPrefix(o.Key, "events/"):
+			case strings.Contains(o.Key, "events/"):
 				rows, err := parquetfile.ReadEvents(body)
 				if err != nil {
 					t.Fatalf("%s/%s: %v", b, o.Key, err)
 				}
 				for _, r := range rows {
-					if bucket, _ := f.layout.Tenant(r.TenantID); bucket != b {
+					if bucket, prefix := f.layout.Tenant(r.TenantID); bucket != b || !strings.HasPrefix(o.Key, prefix+"events/") {
 						t.Errorf("%s/%s holds a row of tenant %s", b, o.Key, r.TenantID)
 					}
 					count[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber]++
 				}
-			case strings.HasPrefix(o.Key, "errors/"):
+			case strings.HasPrefix(o.Key, errPrefix+"errors/stream="):
 				rows, err := parquetfile.ReadErrors(body)
 				if err != nil {
 					t.Fatalf("%s/%s: %v", b, o.Key, err)
@@ -207,6 +212,47 @@ func TestArchiveEveryRecordOnce(t *testing.T) {
 		t.Fatalf("a restart after a clean stop stored %d files (the first run %d)", n, files)
 	}
 	f.check(t, f.archived(t))
+}
+
+// The archiver stores into S3 (an S3-compatible server on 127.0.0.1), in
+// both bucket modes, exactly as into a directory.
+func TestArchiveToS3(t *testing.T) {
+	for _, mode := range []string{objstore.ModeBucket, objstore.ModePrefix} {
+		t.Run(mode, func(t *testing.T) {
+			srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+			t.Cleanup(srv.Close)
+			t.Setenv("AWS_ACCESS_KEY_ID", "test")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+			t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+			objects, err := objstore.NewS3(t.Context(), objstore.S3Options{Region: "us-east-1", Endpoint: srv.URL, PathStyle: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := newFixture(t)
+			f.objects = objects
+			f.layout.Mode = mode
+			g := sim.New(sim.Config{Seed: 5, Tenants: 12, Start: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
+			f.feed(t, g, 6000)
+			s, err := New(context.Background(), f.options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Start()
+			f.waitRead(t, s)
+			if err := s.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			f.check(t, f.archived(t))
+			buckets, err := objects.Buckets(t.Context(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]int{objstore.ModeBucket: 13, objstore.ModePrefix: 1}[mode]; len(buckets) != want {
+				t.Fatalf("%d buckets %v, want %d", len(buckets), buckets, want)
+			}
+		})
+	}
 }
 
 // Crashes at every step of storing a file, again and again, while more

@@ -191,7 +191,10 @@ func Verify(ctx context.Context, store objstore.Store, layout objstore.Layout) (
 // inside another's is a leftover of an interrupted run and is deleted
 // first. A reader listing files during a run may briefly see a merged file
 // next to some of the files it replaces (rows twice), never a row missing.
-func Compact(ctx context.Context, store objstore.Store, layout objstore.Layout, maxBytes int64) (Report, error) {
+//
+// onMerge, when not nil, is called after each merged file replaced the
+// files it holds, with its bucket and key and how many files it replaced.
+func Compact(ctx context.Context, store objstore.Store, layout objstore.Layout, maxBytes int64, onMerge func(bucket, key string, files int)) (Report, error) {
 	files, err := List(ctx, store, layout)
 	if err != nil {
 		return Report{}, err
@@ -270,6 +273,9 @@ func Compact(ctx context.Context, store objstore.Store, layout objstore.Layout, 
 					return r, err
 				}
 				r.Merged++
+			}
+			if onMerge != nil {
+				onMerge(first.Bucket, key, len(run))
 			}
 		}
 	}

@@ -85,7 +85,7 @@ func TestVerifyAndCompact(t *testing.T) {
 	if len(r.Problems) != 20 || !strings.Contains(r.Problems[0], "stored twice") {
 		t.Fatalf("verify after an interrupted compaction: %+v", r.Problems)
 	}
-	c, err := Compact(ctx, store, layout, 1<<30)
+	c, err := Compact(ctx, store, layout, 1<<30, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestVerifyAndCompact(t *testing.T) {
 		t.Fatalf("verify after compaction: %+v", r)
 	}
 	// Compacting again changes nothing.
-	if c, _ := Compact(ctx, store, layout, 1<<30); c.Written+c.Merged+c.Removed != 0 {
+	if c, _ := Compact(ctx, store, layout, 1<<30, nil); c.Written+c.Merged+c.Removed != 0 {
 		t.Fatalf("a second compaction did %+v", c)
 	}
 	// A row in the wrong bucket is reported.
