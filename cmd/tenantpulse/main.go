@@ -25,6 +25,7 @@ Usage:
   tenantpulse archive ls|verify|compact [--data ./data] [flags]
   tenantpulse bench kinesis --endpoint URL [flags]
   tenantpulse simulate [--history 120d] [--tenants 200] [--rate 100] [--via events|kinesis] [flags]
+  tenantpulse train --input FILE.csv --out MODEL.json [--model-type linear|binned] [flags]
   tenantpulse version
 
 Run "tenantpulse <command> -h" for a command's flags.
@@ -50,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bench.Main(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return simulateMain(ctx, args[1:], stdout, stderr)
+	case "train":
+		return trainMain(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "tenantpulse %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0

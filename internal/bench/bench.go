@@ -37,6 +37,10 @@ var benchmarks = map[string]benchmark{
 		summary: "how soon an event accepted by POST /v1/events shows in /v1/tenants/{id}, under load",
 		run:     runFreshnessCommand,
 	},
+	"scoring": {
+		summary: "training time, in-process scoring rows/s, and InvokeEndpoint requests/s and latency against a server",
+		run:     runScoringCommand,
+	},
 	"restart": {
 		summary: "time to ready, and memory, of serve restarting with many records retained",
 		run:     runRestartCommand,

@@ -1,0 +1,322 @@
+package model
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+)
+
+// FormatV1 is the model file's format version.
+const FormatV1 = "tenantpulse.model/v1"
+
+// Model types.
+const (
+	TypeLinear = "linear" // a linear learner over the encoded columns
+	TypeBinned = "binned" // a linear learner over learned bins of the numeric columns
+)
+
+// Model is a trained churn model. Score and Explain take the encoded
+// vector of its Spec (Columns order).
+type Model struct {
+	Format  string   `json:"format"`
+	Type    string   `json:"type"`
+	Spec    Spec     `json:"spec"`
+	Columns []string `json:"columns"`
+	// The score is sigmoid(Bias + sum of Weights[i]*x[i] + the weight of
+	// each binned column's bin).
+	Bias    float64   `json:"bias"`
+	Weights []float64 `json:"weights"` // per column; 0 for binned columns
+	Bins    []Bins    `json:"bins,omitempty"`
+	// Means are the training means of the columns: Explain reports each
+	// feature's contribution against the average tenant.
+	Means     []float64    `json:"means"`
+	Threshold float64      `json:"threshold"` // churn when score >= Threshold
+	Criterion string       `json:"criterion"` // what the threshold maximizes on the validation split
+	Metrics   Metrics      `json:"metrics"`   // on the held-out split
+	Training  TrainingInfo `json:"training"`
+	Checksum  string       `json:"checksum"` // sha256 of the file with this field empty
+}
+
+// Bins are the learned bins of one numeric column: bin k holds
+// Edges[k-1] < x <= Edges[k] (bin 0 everything up to Edges[0], the last
+// everything above the last edge), and adds Weights[k] to the logit.
+type Bins struct {
+	Column  int       `json:"column"`
+	Edges   []float64 `json:"edges"`
+	Weights []float64 `json:"weights"`
+	Mean    float64   `json:"mean"` // the training mean of the weight, for Explain
+}
+
+// TrainingInfo records how a model was trained.
+type TrainingInfo struct {
+	Input      string  `json:"input,omitempty"`
+	Rows       int     `json:"rows"`      // all rows read
+	TrainRows  int     `json:"trainRows"` // fitted on
+	ValidRows  int     `json:"validRows"` // early stopping and threshold
+	TestRows   int     `json:"testRows"`  // the held-out split the metrics are of
+	Epochs     int     `json:"epochs"`    // run before stopping
+	Seed       uint64  `json:"seed"`
+	L1         float64 `json:"l1"`
+	L2         float64 `json:"l2"`
+	BatchSize  int     `json:"batchSize"`
+	LearnRate  float64 `json:"learningRate"`
+	TrainedAt  string  `json:"trainedAt,omitempty"`
+	DurationMs float64 `json:"durationMs"`
+}
+
+// Metrics are a model's quality on a labelled set.
+type Metrics struct {
+	Accuracy  float64 `json:"accuracy"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	AUC       float64 `json:"auc"`
+	Rows      int     `json:"rows"`
+}
+
+// Logit returns the model's log-odds of churn for x, the encoded vector
+// (len(x) must be len(Columns)).
+func (m *Model) Logit(x []float64) float64 {
+	z := m.Bias
+	w := m.Weights[:len(x)]
+	for i, v := range x {
+		z += w[i] * v
+	}
+	for i := range m.Bins {
+		b := &m.Bins[i]
+		z += b.Weights[b.bin(x[b.Column])]
+	}
+	return z
+}
+
+// Score returns the churn probability of x.
+func (m *Model) Score(x []float64) float64 { return sigmoid(m.Logit(x)) }
+
+// Churn reports whether score is at or above the threshold.
+func (m *Model) Churn(score float64) bool { return score >= m.Threshold }
+
+func (b *Bins) bin(v float64) int {
+	// Few edges: a linear scan beats a binary search.
+	k := 0
+	for k < len(b.Edges) && v > b.Edges[k] {
+		k++
+	}
+	return k
+}
+
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+// Driver is one feature's part in a score: its value and how much it moves
+// the log-odds of churn against the average tenant (positive raises the
+// risk), with a sentence saying so.
+type Driver struct {
+	Feature      string  `json:"feature"`
+	Value        any     `json:"value"` // a number, a category, or null when missing
+	Contribution float64 `json:"contribution"`
+	Text         string  `json:"text"`
+}
+
+// Explain returns the top k drivers of x's score by the size of their
+// contribution (all when k <= 0). facts, when not nil, supplies the values
+// as they were given (a category the model does not know, a missing
+// number), for the texts.
+func (m *Model) Explain(x []float64, facts *Facts, k int) []Driver {
+	var out []Driver
+	col := 0
+	for fi := range m.Spec.Features {
+		f := &m.Spec.Features[fi]
+		d := Driver{Feature: f.Name}
+		if f.Type == Categorical {
+			var given string
+			var known bool
+			if facts != nil {
+				given, known = facts.Cat[f.Source]
+			}
+			hot := -1
+			for j := range f.Categories {
+				d.Contribution += m.Weights[col+j] * (x[col+j] - m.Means[col+j])
+				if x[col+j] == 1 {
+					hot = j
+				}
+			}
+			col += len(f.Categories)
+			switch {
+			case hot >= 0:
+				d.Value = f.Categories[hot]
+				d.Text = fmt.Sprintf("%s is %s", upper(f.Text), f.Categories[hot])
+			case known && given != "":
+				d.Value = given
+				d.Text = fmt.Sprintf("%s %q is not one the model knows, so it counts as average", upper(f.Text), given)
+			default:
+				d.Value = nil
+				d.Text = fmt.Sprintf("%s is unknown, so it counts as average", upper(f.Text))
+			}
+			d.Text += effect(d.Contribution)
+			out = append(out, d)
+			continue
+		}
+		v := x[col]
+		missing := facts != nil && !hasNum(facts, f.Source)
+		d.Contribution = m.Weights[col] * (v - m.Means[col])
+		var binText string
+		for i := range m.Bins {
+			if b := &m.Bins[i]; b.Column == col {
+				k := b.bin(v)
+				d.Contribution += b.Weights[k] - b.Mean
+				binText = b.describe(k)
+			}
+		}
+		if missing {
+			d.Value = nil
+			d.Text = fmt.Sprintf("%s is unknown, so it counts as the average (%s)", upper(f.Text), num(m.Means[col]))
+		} else {
+			d.Value = v
+			d.Text = fmt.Sprintf("%s: %s", upper(f.Text), num(v))
+			switch {
+			case binText != "":
+				d.Text += " (" + binText + ")"
+			case v < m.Means[col]:
+				d.Text += fmt.Sprintf(", below the average of %s", num(m.Means[col]))
+			case v > m.Means[col]:
+				d.Text += fmt.Sprintf(", above the average of %s", num(m.Means[col]))
+			}
+		}
+		d.Text += effect(d.Contribution)
+		col++
+		out = append(out, d)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return math.Abs(out[i].Contribution) > math.Abs(out[j].Contribution) })
+	if k > 0 && len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+func hasNum(f *Facts, name string) bool { _, ok := f.Num[name]; return ok }
+
+// effect says what a contribution does to the risk.
+func effect(c float64) string {
+	switch {
+	case c > 0.05:
+		return ": raises the churn risk"
+	case c < -0.05:
+		return ": lowers the churn risk"
+	default:
+		return ": no effect on the churn risk"
+	}
+}
+
+func (b *Bins) describe(k int) string {
+	switch {
+	case len(b.Edges) == 0:
+		return ""
+	case k == 0:
+		return "at most " + num(b.Edges[0])
+	case k == len(b.Edges):
+		return "over " + num(b.Edges[k-1])
+	default:
+		return "over " + num(b.Edges[k-1]) + " and at most " + num(b.Edges[k])
+	}
+}
+
+func num(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-32*b2i(s[0] >= 'a' && s[0] <= 'z')) + s[1:]
+}
+
+func b2i(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Marshal returns the model file: indented JSON with the checksum set.
+func (m *Model) Marshal() ([]byte, error) {
+	c := *m
+	c.Checksum = ""
+	b, err := json.Marshal(&c)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	c.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+	m.Checksum = c.Checksum
+	return json.MarshalIndent(&c, "", "  ")
+}
+
+// Load reads a model file, checking its format, checksum and consistency.
+func Load(b []byte) (*Model, error) {
+	var m Model
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("not a model file: %w", err)
+	}
+	if m.Format != FormatV1 {
+		return nil, fmt.Errorf("model format %q is not %q; train the model again with this version", m.Format, FormatV1)
+	}
+	want := m.Checksum
+	m.Checksum = ""
+	compact, err := json.Marshal(&m)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(compact)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); got != want {
+		return nil, fmt.Errorf("the model file's checksum is %s, its contents give %s: it was changed or damaged", want, got)
+	}
+	m.Checksum = want
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("the model file is inconsistent: %w", err)
+	}
+	return &m, nil
+}
+
+func (m *Model) validate() error {
+	if m.Type != TypeLinear && m.Type != TypeBinned {
+		return fmt.Errorf("type %q is neither %s nor %s", m.Type, TypeLinear, TypeBinned)
+	}
+	if err := m.Spec.Validate(); err != nil {
+		return err
+	}
+	cols := m.Spec.Columns()
+	if len(cols) != len(m.Columns) || len(m.Weights) != len(cols) || len(m.Means) != len(cols) {
+		return errors.New("columns, weights and means do not match the feature specification")
+	}
+	for i := range cols {
+		if cols[i] != m.Columns[i] {
+			return fmt.Errorf("column %d is %q, the specification says %q", i, m.Columns[i], cols[i])
+		}
+	}
+	for _, b := range m.Bins {
+		if b.Column < 0 || b.Column >= len(cols) || len(b.Weights) != len(b.Edges)+1 || !sort.Float64sAreSorted(b.Edges) {
+			return fmt.Errorf("the bins of column %d are malformed", b.Column)
+		}
+	}
+	if math.IsNaN(m.Threshold) || m.Threshold < 0 || m.Threshold > 1 {
+		return fmt.Errorf("threshold %v is not in [0, 1]", m.Threshold)
+	}
+	return nil
+}
