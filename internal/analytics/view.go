@@ -47,7 +47,7 @@ type Tenant struct {
 	CancelRate     float64 `json:"cancelRate"` // jobsCancelled / jobsSubmitted, 0 when none
 	DataBytes      int64   `json:"dataBytes"`  // sum of job.submitted dataSize
 
-	Risk *float64 `json:"risk,omitempty"` // once scoring exists
+	Risk *Risk `json:"risk,omitempty"` // absent until a model scores the tenant
 }
 
 // Day is one UTC day of a tenant's (or, in Summary, every tenant's)
@@ -143,4 +143,37 @@ type DeadLetter struct {
 	ID       string `json:"id,omitempty"`
 	TenantID string `json:"tenantid,omitempty"`
 	Data     string `json:"data"` // the record, cut to 1 KiB
+}
+
+// Risk is a tenant's latest churn-risk score: the model's probability of
+// churn, whether it is at or above the model's threshold, a band (high when
+// it is, medium from half the threshold, else low), the top drivers, and
+// which model scored it when.
+type Risk struct {
+	Score     float64      `json:"score"`
+	Churn     bool         `json:"churn"`
+	Band      string       `json:"band"` // low, medium or high
+	Threshold float64      `json:"threshold"`
+	Drivers   []RiskDriver `json:"drivers"`
+	Model     string       `json:"model"` // the endpoint's name and the model's checksum
+	ScoredAt  string       `json:"scoredAt"`
+}
+
+// RiskDriver is one feature's part in a score: its value, its signed
+// contribution to the log-odds of churn against the average tenant, and a
+// sentence saying so.
+type RiskDriver struct {
+	Feature      string  `json:"feature"`
+	Value        any     `json:"value"`
+	Contribution float64 `json:"contribution"`
+	Text         string  `json:"text"`
+}
+
+// RiskPoint is one score in a tenant's risk history.
+type RiskPoint struct {
+	Score    float64 `json:"score"`
+	Churn    bool    `json:"churn"`
+	Band     string  `json:"band"`
+	Model    string  `json:"model"`
+	ScoredAt string  `json:"scoredAt"`
 }

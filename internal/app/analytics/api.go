@@ -460,7 +460,7 @@ var sortFields = []sortField{
 		if t.Risk == nil {
 			return math.NaN() // cmp.Compare puts NaN first
 		}
-		return *t.Risk
+		return t.Risk.Score
 	}),
 }
 

@@ -144,6 +144,9 @@ func sortKey(t *testing.T, field string) func(x *analytics.Tenant) any {
 				}
 				v = v.Elem()
 			}
+			if r, ok := v.Interface().(analytics.Risk); ok {
+				return r.Score // risk sorts by its score
+			}
 			return v.Interface()
 		}
 	}

@@ -74,8 +74,7 @@ func newFake(n int) *fakeSource {
 			t.LastActivity = time.Date(2026, 11, 20+i%5, 10, 0, 0, 0, time.UTC).Format(timeLayout)
 		}
 		if i%3 == 0 {
-			r := float64(i%7) / 7
-			t.Risk = &r
+			t.Risk = &analytics.Risk{Score: float64(i%7) / 7, Band: "low", Drivers: []analytics.RiskDriver{}, Model: "churn"}
 		}
 		f.tenants = append(f.tenants, t)
 	}

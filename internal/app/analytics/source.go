@@ -26,3 +26,30 @@ type Source interface {
 	// most limit, and how many there have been in all.
 	DeadLetters(limit int) ([]analytics.DeadLetter, int64)
 }
+
+// WithRisk returns src with each tenant's Risk filled in from risk (nil
+// when the tenant has no score yet).
+func WithRisk(src Source, risk func(id string) *analytics.Risk) Source {
+	return &riskSource{Source: src, risk: risk}
+}
+
+type riskSource struct {
+	Source
+	risk func(id string) *analytics.Risk
+}
+
+func (s *riskSource) Tenants(asOf time.Time) []analytics.Tenant {
+	ts := s.Source.Tenants(asOf)
+	for i := range ts {
+		ts[i].Risk = s.risk(ts[i].ID)
+	}
+	return ts
+}
+
+func (s *riskSource) Tenant(id string, asOf, from, to time.Time) (analytics.TenantDetail, bool) {
+	d, ok := s.Source.Tenant(id, asOf, from, to)
+	if ok {
+		d.Risk = s.risk(id)
+	}
+	return d, ok
+}

@@ -331,7 +331,7 @@ func TestSnapshots(t *testing.T) {
 	risk := 0.25
 	tenants := func(asOf time.Time) []analytics.Tenant {
 		return []analytics.Tenant{{ID: "acme", Name: "Acme", Industry: "retail", Users: users, Jobs30d: 7, Jobs90d: 9,
-			LastActivity: "2026-11-25T09:00:00.000Z", Risk: &risk}}
+			LastActivity: "2026-11-25T09:00:00.000Z", Risk: &analytics.Risk{Score: risk}}}
 	}
 	sn := &Snapshotter{s: s, tenants: tenants, buckets: map[string]bool{}}
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)

@@ -54,7 +54,10 @@ func (sn *Snapshotter) Snapshot(ctx context.Context, now time.Time) error {
 		row := parquetfile.MetricsRow{
 			Date: parquetfile.Date(now.UnixMilli()), ID: t.ID, Users: t.Users, ActiveUsers30d: t.ActiveUsers30d,
 			JobsSubmitted: t.JobsSubmitted, JobsTerminated: t.JobsTerminated, JobsCancelled: t.JobsCancelled,
-			Jobs30d: t.Jobs30d, Jobs90d: t.Jobs90d, Risk: t.Risk, AsOf: now.UnixMicro(),
+			Jobs30d: t.Jobs30d, Jobs90d: t.Jobs90d, AsOf: now.UnixMicro(),
+		}
+		if t.Risk != nil {
+			row.Risk = &t.Risk.Score
 		}
 		if t.Name != "" {
 			row.Name = &t.Name
