@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -52,6 +55,45 @@ type Config struct {
 	// Pprof serves Go's profiler at /debug/pprof/ on the listener.
 	Pprof   bool           `yaml:"pprof"`
 	Streams []StreamConfig `yaml:"streams"`
+	// The scoring service: endpoint name -> model file, and the SageMaker
+	// endpoints the gateway scores at instead of in process when either
+	// SageMaker setting is given.
+	Models               map[string]string `yaml:"models"`
+	SageMakerEndpointURL string            `yaml:"sagemaker_endpoint_url"`
+	SageMakerRegion      string            `yaml:"sagemaker_region"`
+	// Live risk: the endpoint whose model scores tenants, how often changed
+	// tenants are rescored, and the webhook told of threshold crossings.
+	RiskEndpoint string        `yaml:"risk_endpoint"`
+	RiskInterval time.Duration `yaml:"risk_interval"`
+	RiskWebhook  string        `yaml:"risk_webhook"`
+}
+
+// modelsFlag is --model name=FILE, repeatable; a name given again takes
+// the later file, and a flag wins over the config file's models entry.
+type modelsFlag struct{ m *map[string]string }
+
+func (f modelsFlag) String() string {
+	if f.m == nil {
+		return ""
+	}
+	var s []string
+	for name, path := range *f.m {
+		s = append(s, name+"="+path)
+	}
+	sort.Strings(s)
+	return strings.Join(s, ",")
+}
+
+func (f modelsFlag) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok || name == "" || path == "" {
+		return fmt.Errorf("%q: use name=FILE, e.g. churn=model.json", v)
+	}
+	if *f.m == nil {
+		*f.m = map[string]string{}
+	}
+	(*f.m)[name] = path
+	return nil
 }
 
 // StreamConfig declares a stream created at start if it does not exist.
@@ -71,6 +113,7 @@ func defaultConfig() Config {
 		AnalyticsDedupeMaxBytes: analyticsstate.DefaultShardDedupeBytes,
 		ArchiveStore:            "local", BucketPrefix: "tenantpulse-", BucketMode: "bucket",
 		ArchiveFileBytes: 5 << 20, ArchiveFileAge: 300 * time.Second, SnapshotInterval: time.Minute,
+		RiskEndpoint: "churn", RiskInterval: time.Second,
 		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
@@ -117,6 +160,14 @@ func (c *Config) validate() error {
 	}
 	if c.ArchiveStore != "local" && c.ArchiveStore != "s3" && c.ArchiveStore != "none" {
 		return fmt.Errorf("archive_store is %q; use local, s3 or none", c.ArchiveStore)
+	}
+	if c.RiskWebhook != "" {
+		if u, err := url.Parse(c.RiskWebhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("risk_webhook %q is not an http(s) URL", c.RiskWebhook)
+		}
+	}
+	if c.RiskInterval <= 0 {
+		return fmt.Errorf("risk_interval %s must be positive", c.RiskInterval)
 	}
 	if err := (objstore.Layout{Prefix: c.BucketPrefix, Mode: c.BucketMode}).Validate(); err != nil {
 		return err
@@ -186,4 +237,10 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.DurationVar(&f.SnapshotInterval, "snapshot-interval", f.SnapshotInterval, "archive: how often each tenant's metrics snapshot of the day is rewritten")
 	fs.BoolVar(&f.Pprof, "pprof", f.Pprof, "serve Go's profiler at /debug/pprof/ (for diagnosing performance; off by default)")
 	fs.Int64Var(&f.DedupeMaxBytes, "dedupe-max-bytes", f.DedupeMaxBytes, "memory of the dedupe window (about 36 bytes per event identity); when full, the oldest are forgotten early")
+	fs.Var(modelsFlag{&f.Models}, "model", "scoring: serve a model file at a SageMaker-compatible endpoint, name=FILE (repeatable; the demo's endpoint is churn)")
+	fs.StringVar(&f.SageMakerEndpointURL, "sagemaker-endpoint-url", f.SageMakerEndpointURL, "scoring: the gateway scores at this SageMaker runtime URL instead of in process")
+	fs.StringVar(&f.RiskEndpoint, "risk-endpoint", f.RiskEndpoint, "live risk: the endpoint whose model scores every tenant")
+	fs.DurationVar(&f.RiskInterval, "risk-interval", f.RiskInterval, "live risk: how often tenants whose facts changed are rescored")
+	fs.StringVar(&f.RiskWebhook, "risk-webhook", f.RiskWebhook, "live risk: URL POSTed a JSON notification when a tenant crosses the model's threshold (retried 4 times)")
+	fs.StringVar(&f.SageMakerRegion, "sagemaker-region", f.SageMakerRegion, "scoring: the gateway scores at SageMaker endpoints in this region instead of in process")
 }

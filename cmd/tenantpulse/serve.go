@@ -21,7 +21,10 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/app/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/app/archive"
 	"github.com/tenantpulse/tenantpulse/internal/app/ingest"
+	"github.com/tenantpulse/tenantpulse/internal/app/risk"
+	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
+	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
@@ -145,13 +148,41 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	defer stopArch()
-	if arch != nil {
-		arch.StartSnapshots(proc.Tenants, cfg.SnapshotInterval)
-	}
 
 	mux := http.NewServeMux()
 	events.Register(mux)
-	analytics.NewAPI(proc, nil).Register(mux)
+	// Scoring: the SageMaker runtime API over the --model endpoints, /v1/models and the gateway.
+	var sageMaker *scoring.SageMakerOptions
+	if cfg.SageMakerRegion != "" || cfg.SageMakerEndpointURL != "" {
+		sageMaker = &scoring.SageMakerOptions{Region: cfg.SageMakerRegion, EndpointURL: cfg.SageMakerEndpointURL}
+	}
+	scorer, err := scoring.New(ctx, scoring.Options{
+		Models: cfg.Models, Dir: filepath.Join(cfg.Data, "models"), SageMaker: sageMaker,
+		Tenants: scoring.FromAnalytics(proc, nil), Region: cfg.Region, Account: streams.Account,
+		Logger: log.With("component", "scoring"), Registerer: reg,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot start the scoring service: %w", err)
+	}
+	scorer.Register(mux)
+	// Live risk: every tenant rescored when its facts change, shown in
+	// /v1/tenants and in the archive's metrics snapshots.
+	risks := risk.New(risk.Options{
+		Tenants: proc.Tenants,
+		Model: func() (string, *model.Model) {
+			return cfg.RiskEndpoint, scorer.Endpoints().Model(cfg.RiskEndpoint)
+		},
+		Facts: scoring.FactsOf, Interval: cfg.RiskInterval, Webhook: cfg.RiskWebhook,
+		Logger: log.With("component", "risk"),
+	})
+	risks.Start()
+	defer risks.Stop()
+	risks.Register(mux)
+	tenants := analytics.WithRisk(proc, risks.Risk)
+	analytics.NewAPI(tenants, nil).Register(mux)
+	if arch != nil {
+		arch.StartSnapshots(tenants.Tenants, cfg.SnapshotInterval)
+	}
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -1,0 +1,137 @@
+package scoring
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/tenantpulse/tenantpulse/internal/model"
+	"github.com/tenantpulse/tenantpulse/internal/restapi"
+)
+
+// Behavior: GET /v1/models lists the endpoints; GET /v1/models/{name}
+// shows one endpoint's model (its columns are the CSV order
+// /endpoints/{name}/invocations takes); PUT /v1/models/{name} with a model
+// file as the body deploys it, creating the endpoint or swapping its model
+// between two requests, with no restart. A file the loader refuses is 400
+// with the loader's message and changes nothing.
+
+// maxModelFile bounds a PUT body; model files are kilobytes.
+const maxModelFile = 16 << 20
+
+// modelSummary is one endpoint in GET /v1/models.
+type modelSummary struct {
+	Name       string  `json:"name"`
+	Type       string  `json:"type"`
+	Columns    int     `json:"columns"`
+	Threshold  float64 `json:"threshold"`
+	AUC        float64 `json:"auc"`
+	Checksum   string  `json:"checksum"`
+	TrainedAt  string  `json:"trainedAt,omitempty"`
+	Source     string  `json:"source"`
+	DeployedAt string  `json:"deployedAt"`
+}
+
+// modelView is GET /v1/models/{name}.
+type modelView struct {
+	Name       string             `json:"name"`
+	Type       string             `json:"type"`
+	Columns    []string           `json:"columns"`
+	Features   []model.Feature    `json:"features"`
+	Threshold  float64            `json:"threshold"`
+	Criterion  string             `json:"criterion"`
+	Metrics    model.Metrics      `json:"metrics"`
+	Training   model.TrainingInfo `json:"training"`
+	Checksum   string             `json:"checksum"`
+	Source     string             `json:"source"`
+	DeployedAt string             `json:"deployedAt"`
+	Invoke     string             `json:"invoke"` // where to send CSV rows
+}
+
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func view(name string, d *Deployment) modelView {
+	m := d.Model
+	return modelView{
+		Name: name, Type: m.Type, Columns: m.Columns, Features: m.Spec.Features, Threshold: m.Threshold,
+		Criterion: m.Criterion, Metrics: m.Metrics, Training: m.Training, Checksum: m.Checksum,
+		Source: d.Source, DeployedAt: d.DeployedAt.UTC().Format(timeLayout),
+		Invoke: "POST /endpoints/" + name + "/invocations",
+	}
+}
+
+func (s *Service) listModels(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		Models []modelSummary `json:"models"`
+	}{Models: []modelSummary{}}
+	for _, name := range s.endpoints.Names() {
+		d := s.endpoints.Get(name).Deployment()
+		m := d.Model
+		out.Models = append(out.Models, modelSummary{
+			Name: name, Type: m.Type, Columns: len(m.Columns), Threshold: m.Threshold, AUC: m.Metrics.AUC,
+			Checksum: m.Checksum, TrainedAt: m.Training.TrainedAt, Source: d.Source,
+			DeployedAt: d.DeployedAt.UTC().Format(timeLayout),
+		})
+	}
+	restapi.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Service) getModel(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	ep := s.endpoints.Get(name)
+	if ep == nil {
+		restapi.WriteError(w, http.StatusNotFound, restapi.CodeNotFound, noModelMessage(name))
+		return
+	}
+	restapi.WriteJSON(w, http.StatusOK, view(name, ep.Deployment()))
+}
+
+func (s *Service) putModel(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := validName(name); err != nil {
+		restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest, err.Error())
+		return
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxModelFile))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			restapi.WriteError(w, http.StatusRequestEntityTooLarge, restapi.CodePayloadTooLarge,
+				fmt.Sprintf("a model file is at most %d bytes", maxModelFile))
+			return
+		}
+		restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest, "cannot read the request body: "+err.Error())
+		return
+	}
+	if len(b) == 0 {
+		restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest,
+			"the body is empty; send a model file (tenantpulse's JSON model format, docs/format/model.md)")
+		return
+	}
+	start := time.Now()
+	d, created, err := s.endpoints.Deploy(name, b, "PUT /v1/models/"+name, true)
+	if err != nil {
+		var load *loadError
+		if errors.As(err, &load) {
+			restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest, load.Error())
+			return
+		}
+		s.log.Error("cannot deploy a model", "endpoint", name, "error", err)
+		restapi.WriteError(w, http.StatusInternalServerError, restapi.CodeInternal, err.Error())
+		return
+	}
+	s.log.Info("deployed model", "endpoint", name, "type", d.Model.Type, "columns", len(d.Model.Columns),
+		"checksum", d.Model.Checksum, "created", created, "took", time.Since(start))
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	restapi.WriteJSON(w, status, view(name, d))
+}
+
+func noModelMessage(name string) string {
+	return fmt.Sprintf("no model is deployed at endpoint %q; deploy one with PUT /v1/models/%s (the body a model file) or start tenantpulse serve with --model %s=FILE",
+		name, name, name)
+}
