@@ -114,7 +114,8 @@ func New(o Options) *Service {
 	return &Service{o: o, latest: map[string]*state{}, notes: make(chan Notification, 1024), stop: make(chan struct{})}
 }
 
-// Start runs the scoring loop and the webhook sender until Stop.
+// Start runs the scoring loop (a pass every interval, the first after one
+// interval) and the webhook sender until Stop.
 func (s *Service) Start() {
 	s.wg.Add(2)
 	go func() {
@@ -122,12 +123,12 @@ func (s *Service) Start() {
 		t := time.NewTicker(s.o.Interval)
 		defer t.Stop()
 		for {
-			s.RescoreChanged()
 			select {
 			case <-s.stop:
 				return
 			case <-t.C:
 			}
+			s.RescoreChanged()
 		}
 	}()
 	go func() {
