@@ -201,7 +201,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); the event API at POST /v1/events; health at /healthz, metrics at /metrics\n")
+		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); the event API at POST /v1/events; the analytics at GET /v1/tenants; SageMaker InvokeEndpoint at POST /endpoints/{name}/invocations, models at /v1/models, the churn gateway at POST /v1/assess-churn; health at /healthz, metrics at /metrics\n")
 	})
 
 	var protocols http.Protocols
