@@ -71,10 +71,7 @@ func archiveBench(ctx context.Context, dir string, events, tenants, shards, days
 	}
 	ndjson += n // a newline each
 	fmt.Fprintf(out, "fill     %d events (%d MB of NDJSON) from %d tenants over %d days in %.1fs\n", n, ndjson>>20, tenants, days, time.Since(t0).Seconds())
-	if status, err := os.ReadFile("/proc/self/status"); err == nil {
-		_, hwm := parseProcStatusMem(status)
-		fmt.Fprintf(out, "memory   %d MiB peak resident after the fill\n", hwm>>20)
-	}
+	printPeakRSS(out, "after the fill")
 	objects, err := objstore.NewLocal(filepath.Join(dir, "buckets"))
 	if err != nil {
 		return err
@@ -113,11 +110,17 @@ func archiveBench(ctx context.Context, dir string, events, tenants, shards, days
 	}
 	fmt.Fprintf(out, "archive  %d events in %.2fs  %s events/s  %.2f s cpu per 1M events (%.0f%% of %d cores)  %d files\n",
 		n, wall.Seconds(), commas(int64(float64(n)/wall.Seconds())), cpu/float64(n)*1e6, cpu/wall.Seconds()*100, runtime.NumCPU(), st.Files.Load())
-	if status, err := os.ReadFile("/proc/self/status"); err == nil {
-		_, hwm := parseProcStatusMem(status)
-		fmt.Fprintf(out, "memory   %d MiB peak resident (the whole process, fill included)\n", hwm>>20)
-	}
+	printPeakRSS(out, "(the whole process, fill included)")
 	fmt.Fprintf(out, "size     %.1f bytes per event in Parquet (Snappy) vs %.1f as NDJSON: %.1fx smaller\n",
 		float64(st.FileBytes.Load())/float64(n), float64(ndjson)/float64(n), float64(ndjson)/float64(st.FileBytes.Load()))
 	return nil
+}
+
+// printPeakRSS writes this process's peak resident memory so far, where
+// /proc says it.
+func printPeakRSS(out io.Writer, when string) {
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		_, hwm := parseProcStatusMem(status)
+		fmt.Fprintf(out, "memory   %d MiB peak resident %s\n", hwm>>20, when)
+	}
 }

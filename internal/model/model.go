@@ -10,6 +10,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // FormatV1 is the model file's format version.
@@ -238,18 +239,12 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
+// upper capitalizes the first letter of an ASCII text.
 func upper(s string) string {
 	if s == "" {
 		return s
 	}
-	return string(s[0]-32*b2i(s[0] >= 'a' && s[0] <= 'z')) + s[1:]
-}
-
-func b2i(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // Marshal returns the model file: indented JSON with the checksum set.

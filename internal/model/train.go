@@ -147,9 +147,9 @@ func Train(spec Spec, rows []Example, opts Options) (*Model, error) {
 	m := &Model{Format: FormatV1, Type: opts.Type, Spec: spec, Columns: spec.Columns(), Criterion: opts.Criterion}
 	// The design: the encoded columns, or for binned models each numeric
 	// column's bins one-hot.
-	d := newDesign(&spec, width)
+	d := newDesign(width)
 	if opts.Type == TypeBinned {
-		for c := range numericColumns(&spec) {
+		for _, c := range numericColumns(&spec) {
 			vals := make([]float64, len(train))
 			ys := make([]float64, len(train))
 			for k, i := range train {
@@ -281,16 +281,15 @@ func learnSpec(spec Spec, rows []Example, train []int) Spec {
 }
 
 // numericColumns returns the column index of each numeric feature.
-func numericColumns(spec *Spec) map[int]*Feature {
-	out := map[int]*Feature{}
+func numericColumns(spec *Spec) []int {
+	var out []int
 	col := 0
-	for k := range spec.Features {
-		f := &spec.Features[k]
+	for _, f := range spec.Features {
 		if f.Type == Categorical {
 			col += len(f.Categories)
 			continue
 		}
-		out[col] = f
+		out = append(out, col)
 		col++
 	}
 	return out
@@ -305,7 +304,7 @@ type design struct {
 	width int
 }
 
-func newDesign(spec *Spec, width int) *design {
+func newDesign(width int) *design {
 	d := &design{cols: width, edges: map[int][]float64{}}
 	d.layout()
 	return d

@@ -125,38 +125,15 @@ func (l *local) Put(ctx context.Context, bucket, key string, body []byte) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	bdir, p, err := l.paths(bucket, key)
+	p, tmp, err := l.writeTemp(bucket, key, body, true)
 	if err != nil {
 		return err
 	}
-	if !isDir(bdir) {
-		return fmt.Errorf("cannot put %q: bucket %q: %w (the bucket does not exist; create it first)", key, bucket, ErrNotFound)
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
 	}
-	// A concurrent Delete may prune a directory this Put just made (it was
-	// empty); start again then.
-	for attempt := 0; ; attempt++ {
-		// The directory usually exists already (a partition gets many
-		// files): one stat instead of a mkdir per path segment.
-		if attempt > 0 || !isDir(filepath.Dir(p)) {
-			if err := l.mkdirs(bdir, key); err != nil {
-				if notExist(err) && attempt < 10 {
-					continue
-				}
-				return err
-			}
-		}
-		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
-			return fmt.Errorf("cannot put %q in bucket %q: other keys start with %q, and the local store cannot hold a key that is also a directory of other keys", key, bucket, key+"/")
-		}
-		err := fsutil.WriteAtomic(p, body)
-		if err != nil && notExist(err) && attempt < 10 {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
-		}
-		return nil
-	}
+	return fsutil.SyncDir(filepath.Dir(p))
 }
 
 // PutBatch stores objs as one Put each would, but makes them durable
@@ -192,7 +169,7 @@ func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				paths[i], temps[i], errs[i] = l.writeTemp(objs[i].Bucket, objs[i].Key, objs[i].Body)
+				paths[i], temps[i], errs[i] = l.writeTemp(objs[i].Bucket, objs[i].Key, objs[i].Body, false)
 			}
 		}()
 	}
@@ -223,10 +200,11 @@ func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
 	return renameErr
 }
 
-// writeTemp writes body to a temporary file (not synced) in the directory
-// of key, creating the directories as needed (not synced either), and
-// returns the object's path and the temporary file's.
-func (l *local) writeTemp(bucket, key string, body []byte) (p, tmp string, err error) {
+// writeTemp writes body to a temporary file in the directory of key,
+// creating the directories as needed, and returns the object's path and
+// the temporary file's. With sync it fsyncs the file and each directory it
+// creates into its parent; PutBatch syncs the whole file system instead.
+func (l *local) writeTemp(bucket, key string, body []byte, sync bool) (p, tmp string, err error) {
 	bdir, p, err := l.paths(bucket, key)
 	if err != nil {
 		return "", "", err
@@ -234,9 +212,13 @@ func (l *local) writeTemp(bucket, key string, body []byte) (p, tmp string, err e
 	if !isDir(bdir) {
 		return "", "", fmt.Errorf("cannot put %q: bucket %q: %w (the bucket does not exist; create it first)", key, bucket, ErrNotFound)
 	}
+	// A concurrent Delete may prune a directory this just made (it was
+	// empty); start again then.
 	for attempt := 0; ; attempt++ {
+		// The directory usually exists already (a partition gets many
+		// files): one stat instead of a mkdir per path segment.
 		if attempt > 0 || !isDir(filepath.Dir(p)) {
-			if err := l.mkdirsNoSync(bdir, key); err != nil {
+			if err := l.mkdirs(bdir, key, sync); err != nil {
 				if notExist(err) && attempt < 10 {
 					continue
 				}
@@ -254,8 +236,12 @@ func (l *local) writeTemp(bucket, key string, body []byte) (p, tmp string, err e
 			return "", "", fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
 		}
 		_, werr := f.Write(body)
+		var serr error
+		if sync && werr == nil {
+			serr = f.Sync()
+		}
 		cerr := f.Close()
-		if err := errors.Join(werr, cerr); err != nil {
+		if err := errors.Join(werr, serr, cerr); err != nil {
 			os.Remove(f.Name())
 			return "", "", fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
 		}
@@ -263,14 +249,9 @@ func (l *local) writeTemp(bucket, key string, body []byte) (p, tmp string, err e
 	}
 }
 
-// mkdirs creates the directories of key's path under bdir, fsyncing the
-// parent of each one it creates.
-func (l *local) mkdirs(bdir, key string) error { return l.makeDirs(bdir, key, true) }
-
-// mkdirsNoSync is mkdirs for PutBatch, which syncs the file system after.
-func (l *local) mkdirsNoSync(bdir, key string) error { return l.makeDirs(bdir, key, false) }
-
-func (l *local) makeDirs(bdir, key string, sync bool) error {
+// mkdirs creates the directories of key's path under bdir, with sync
+// fsyncing the parent of each one it creates.
+func (l *local) mkdirs(bdir, key string, sync bool) error {
 	i := strings.LastIndexByte(key, '/')
 	if i < 0 {
 		return nil

@@ -30,19 +30,7 @@ func TestScoringWithAWSCLI(t *testing.T) {
 	if _, err := os.Stat(debianAWS); err != nil {
 		t.Fatalf("the AWS CLI from Debian's awscli package is needed at %s (run make deps): %v", debianAWS, err)
 	}
-	f, err := os.Open(filepath.Join(repoRoot(t), "..", "shared", "data", "companies.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, rows, err := model.ReadCSV(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Train(spec, rows, model.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := trainCompanies(t, model.TypeLinear)
 	file, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -146,19 +134,7 @@ func TestScoringWithAWSCLI(t *testing.T) {
 // answers 503 saying how to deploy; PUT /v1/models/churn deploys a model,
 // which scores at once and again after a restart on the same data.
 func TestScoringDeployAtRuntime(t *testing.T) {
-	f, err := os.Open(filepath.Join(repoRoot(t), "..", "shared", "data", "companies.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, rows, err := model.ReadCSV(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Train(spec, rows, model.Options{Type: model.TypeBinned, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := trainCompanies(t, model.TypeBinned)
 	file, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -215,19 +191,7 @@ func TestScoringDeployAtRuntime(t *testing.T) {
 // GET /v1/tenants/{id}/risk, with a history, and that the webhook hears of
 // the tenants above the threshold.
 func TestLiveRisk(t *testing.T) {
-	f, err := os.Open(filepath.Join(repoRoot(t), "..", "shared", "data", "companies.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, rows, err := model.ReadCSV(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.Train(spec, rows, model.Options{Type: model.TypeBinned, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := trainCompanies(t, model.TypeBinned)
 	file, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -347,4 +311,23 @@ func TestLiveRisk(t *testing.T) {
 	if high == 0 {
 		t.Fatal("no tenant is above the threshold: the test cannot check the webhook")
 	}
+}
+
+// trainCompanies trains a model of type typ on the reference data set.
+func trainCompanies(t *testing.T, typ string) *model.Model {
+	t.Helper()
+	f, err := os.Open(filepath.Join(repoRoot(t), "..", "shared", "data", "companies.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, rows, err := model.ReadCSV(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Train(spec, rows, model.Options{Type: typ, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -422,7 +422,7 @@ func (a *shardArchiver) add(r *stream.Record, now time.Time) {
 	if buf.batch != nil {
 		buf.mem = buf.batch.Bytes()
 	} else {
-		buf.mem = int64(cap(buf.data)) + int64(cap(buf.recs))*int64(unsafe.Sizeof(bufRec{})) + int64(len(buf.recs))*int64(len(r.Seq)+len(errMsg))
+		buf.mem += int64(len(r.Data)+len(r.Seq)+len(errMsg)) + int64(unsafe.Sizeof(bufRec{}))
 	}
 	a.mem += buf.mem - old
 }

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
 )
@@ -161,13 +162,14 @@ func (s *Service) RescoreChanged() int {
 	modelID := name + "@" + m.Checksum
 	scoredAt := now.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	n := 0
+	var x []float64 // encoded into again and again; kept only when it changed
 	for _, t := range s.o.Tenants(now) {
 		if t.Deleted != "" {
 			continue // churned already: nothing to predict
 		}
 		facts := s.o.Facts(t, now)
-		x, err := m.Spec.Encode(nil, facts)
-		if err != nil {
+		var err error
+		if x, err = m.Spec.Encode(x[:0], facts); err != nil {
 			s.o.Logger.Warn("cannot encode a tenant's facts", "tenant", t.ID, "error", err)
 			continue
 		}
@@ -180,7 +182,7 @@ func (s *Service) RescoreChanged() int {
 		}
 		score := m.Score(x)
 		churn := m.Churn(score)
-		r := &analytics.Risk{Score: round(score), Churn: churn, Band: Band(score, m.Threshold), Threshold: m.Threshold,
+		r := &analytics.Risk{Score: round(score), Churn: churn, Band: scoring.Band(score, m.Threshold, churn), Threshold: m.Threshold,
 			Model: modelID, ScoredAt: scoredAt, Drivers: []analytics.RiskDriver{}}
 		for _, d := range m.Explain(x, &facts, 3) {
 			r.Drivers = append(r.Drivers, analytics.RiskDriver{Feature: d.Feature, Value: d.Value, Contribution: round(d.Contribution), Text: d.Text})
@@ -191,7 +193,7 @@ func (s *Service) RescoreChanged() int {
 			s.latest[t.ID] = st
 		}
 		prev := st.risk
-		st.x, st.model, st.risk = x, modelID, r
+		st.x, st.model, st.risk = slices.Clone(x), modelID, r
 		st.history = append(st.history, analytics.RiskPoint{Score: r.Score, Churn: r.Churn, Band: r.Band, Model: modelID, ScoredAt: scoredAt})
 		if len(st.history) > s.o.History {
 			st.history = slices.Delete(st.history, 0, len(st.history)-s.o.History)
@@ -220,19 +222,6 @@ func (s *Service) RescoreChanged() int {
 }
 
 func round(v float64) float64 { return math.Round(v*1e6) / 1e6 }
-
-// Band names a score's band for a threshold: high at or above it, medium
-// from half of it, else low.
-func Band(score, threshold float64) string {
-	switch {
-	case score >= threshold:
-		return "high"
-	case score >= threshold/2:
-		return "medium"
-	default:
-		return "low"
-	}
-}
 
 // Risk returns the tenant's latest risk, or nil.
 func (s *Service) Risk(id string) *analytics.Risk {

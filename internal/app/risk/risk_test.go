@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 )
 
@@ -152,7 +153,7 @@ func TestBand(t *testing.T) {
 		score float64
 		want  string
 	}{{0.6, "high"}, {0.5, "high"}, {0.3, "medium"}, {0.25, "medium"}, {0.1, "low"}} {
-		if got := Band(c.score, 0.5); got != c.want {
+		if got := scoring.Band(c.score, 0.5, c.score >= 0.5); got != c.want {
 			t.Errorf("Band(%v) = %s, want %s", c.score, got, c.want)
 		}
 	}
