@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -8,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -106,10 +109,18 @@ func scoringBench(ctx context.Context, input, modelType string, nrows int, endpo
 	return invokeBench(ctx, m, xs, distinct, strings.TrimRight(endpoint, "/")+"/endpoints/"+name+"/invocations", requests, conns, out)
 }
 
-// invokeBench sends single-row InvokeEndpoint requests from conns clients.
+// invokeBench sends single-row InvokeEndpoint requests from conns
+// keep-alive connections. The client is a lean HTTP/1.1 loop over a TCP
+// connection (prepared requests, a minimal response parser), as load
+// generators such as wrk are, so that on a small machine it leaves the
+// cores to the server it measures.
 func invokeBench(ctx context.Context, m *model.Model, xs []float64, distinct int, url string, requests, conns int, out io.Writer) error {
+	hostport, path, err := splitURL(url)
+	if err != nil {
+		return err
+	}
 	width := len(m.Columns)
-	bodies := make([][]byte, distinct)
+	reqs := make([][]byte, distinct)
 	for k := range distinct {
 		var b []byte
 		for j, v := range xs[k*width : (k+1)*width] {
@@ -118,11 +129,9 @@ func invokeBench(ctx context.Context, m *model.Model, xs []float64, distinct int
 			}
 			b = strconv.AppendFloat(b, v, 'g', -1, 64)
 		}
-		bodies[k] = b
+		reqs[k] = fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/csv\r\nAccept: application/json\r\nContent-Length: %d\r\n\r\n%s",
+			path, hostport, len(b), b)
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	defer tr.CloseIdleConnections()
 	var next atomic.Int64
 	lat := make([][]time.Duration, conns)
 	errs := make([]error, conns)
@@ -132,24 +141,32 @@ func invokeBench(ctx context.Context, m *model.Model, xs []float64, distinct int
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			conn, err := net.Dial("tcp", hostport)
+			if err != nil {
+				errs[c] = err
+				return
+			}
+			defer conn.Close()
+			r := bufio.NewReaderSize(conn, 16<<10)
+			var body []byte
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(requests) || ctx.Err() != nil {
 					return
 				}
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(bodies[i%int64(distinct)]))
-				req.Header.Set("Content-Type", "text/csv")
-				req.Header.Set("Accept", "application/json")
 				s := time.Now()
-				resp, err := client.Do(req)
+				if _, err := conn.Write(reqs[i%int64(distinct)]); err != nil {
+					errs[c] = err
+					return
+				}
+				status, b, err := readResponse(r, body[:0])
+				body = b
 				if err != nil {
 					errs[c] = err
 					return
 				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"score"`)) {
-					errs[c] = fmt.Errorf("status %d: %.200s", resp.StatusCode, body)
+				if status != http.StatusOK || !bytes.Contains(body, []byte(`"score"`)) {
+					errs[c] = fmt.Errorf("status %d: %.200s", status, body)
 					return
 				}
 				lat[c] = append(lat[c], time.Since(s))
@@ -166,6 +183,58 @@ func invokeBench(ctx context.Context, m *model.Model, xs []float64, distinct int
 	fmt.Fprintf(out, "invoke   %d single-row requests, %d connections, in %.2fs: %s requests/s  p50 %s p99 %s\n",
 		len(all), conns, el.Seconds(), commas(int64(float64(len(all))/el.Seconds())), fmtMs(ms(percentile(all, 0.5))), fmtMs(ms(percentile(all, 0.99))))
 	return nil
+}
+
+// splitURL returns the host:port and the path of an http:// URL.
+func splitURL(raw string) (hostport, path string, err error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return "", "", fmt.Errorf("endpoint %q: give an http://host:port URL", raw)
+	}
+	hostport = u.Host
+	if u.Port() == "" {
+		hostport += ":80"
+	}
+	return hostport, u.EscapedPath(), nil
+}
+
+// readResponse reads one HTTP/1.1 response with a Content-Length body,
+// appending the body to dst.
+func readResponse(r *bufio.Reader, dst []byte) (int, []byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return 0, dst, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, dst, fmt.Errorf("not an HTTP/1.1 response: %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, dst, fmt.Errorf("bad status line %q", line)
+	}
+	n := -1
+	for {
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			return 0, dst, err
+		}
+		h := bytes.TrimRight(line, "\r\n")
+		if len(h) == 0 {
+			break
+		}
+		if name, v, ok := bytes.Cut(h, []byte(":")); ok && strings.EqualFold(string(name), "Content-Length") {
+			if n, err = strconv.Atoi(string(bytes.TrimSpace(v))); err != nil {
+				return 0, dst, fmt.Errorf("bad Content-Length %q", v)
+			}
+		}
+	}
+	if n < 0 {
+		return 0, dst, errors.New("a response without Content-Length")
+	}
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	_, err = io.ReadFull(r, dst[start:])
+	return status, dst, err
 }
 
 // referenceLike generates n labelled rows shaped like the reference data
