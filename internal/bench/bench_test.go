@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -377,5 +378,24 @@ func TestScanStatuses(t *testing.T) {
 	}
 	if _, err := scanStatuses([]byte(`{"error":"MalformedJSON"}`)); err == nil {
 		t.Error("an error reply was not reported")
+	}
+}
+
+func TestReadResponse(t *testing.T) {
+	in := "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 11\r\n\r\n{\"score\":1}HTTP/1.1 424 Failed Dependency\r\nContent-Length: 2\r\n\r\n{}"
+	r := bufio.NewReader(strings.NewReader(in))
+	status, body, err := readResponse(r, nil)
+	if err != nil || status != 200 || string(body) != `{"score":1}` {
+		t.Fatalf("first: %d %q %v", status, body, err)
+	}
+	status, body, err = readResponse(r, body[:0])
+	if err != nil || status != 424 || string(body) != `{}` {
+		t.Fatalf("second: %d %q %v", status, body, err)
+	}
+	if _, _, err := readResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\n\r\n")), nil); err == nil {
+		t.Error("a response without Content-Length was read")
+	}
+	if _, _, err := readResponse(bufio.NewReader(strings.NewReader("SSH-2.0\r\n")), nil); err == nil {
+		t.Error("a non-HTTP answer was read")
 	}
 }
