@@ -31,14 +31,7 @@ func archiveMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	cmd := args[0]
 	fs := flag.NewFlagSet("archive "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg := defaultConfig()
-	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory of the server (the local archive is <data>/buckets)")
-	fs.StringVar(&cfg.ArchiveStore, "archive-store", cfg.ArchiveStore, "local or s3")
-	fs.StringVar(&cfg.BucketPrefix, "bucket-prefix", cfg.BucketPrefix, "bucket names start with this")
-	fs.StringVar(&cfg.BucketMode, "bucket-mode", cfg.BucketMode, "bucket or prefix")
-	fs.StringVar(&cfg.S3Region, "s3-region", cfg.S3Region, "S3 region")
-	fs.StringVar(&cfg.S3Endpoint, "s3-endpoint", cfg.S3Endpoint, "S3 endpoint URL")
-	fs.BoolVar(&cfg.S3PathStyle, "s3-path-style", cfg.S3PathStyle, "path-style S3 addressing")
+	openArchive := archiveFlags(fs)
 	maxBytes := fs.Int64("max-file-bytes", 128<<20, "compact: largest merged file")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -46,25 +39,9 @@ func archiveMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return 2
 	}
-	layout := objstore.Layout{Prefix: cfg.BucketPrefix, Mode: cfg.BucketMode}
-	if err := layout.Validate(); err != nil {
-		fmt.Fprintf(stderr, "archive %s: %v\n", cmd, err)
-		return 2
-	}
-	var store objstore.Store
-	var err error
-	switch cfg.ArchiveStore {
-	case "s3":
-		store, err = objstore.NewS3(ctx, objstore.S3Options{Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle})
-	case "local":
-		store, err = objstore.NewLocal(filepath.Join(cfg.Data, "buckets"))
-	default:
-		fmt.Fprintf(stderr, "archive %s: --archive-store is %q; use local or s3\n", cmd, cfg.ArchiveStore)
-		return 2
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "archive %s: %v\n", cmd, err)
-		return 1
+	store, layout, code := openArchive(ctx, "archive "+cmd, stderr)
+	if code != 0 {
+		return code
 	}
 	switch cmd {
 	case "ls":
@@ -107,5 +84,42 @@ func archiveMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		fmt.Fprintf(stdout, "merged %d files into %d; removed %d left by an interrupted run\n", r.Merged, r.Written, r.Removed)
 		return 0
+	}
+}
+
+// archiveFlags defines the flags that say where the archive is (as serve
+// stores it) and returns the function that opens it after parsing: the
+// store, its layout, and 0 or the exit code after printing why not.
+func archiveFlags(fs *flag.FlagSet) func(ctx context.Context, cmd string, stderr io.Writer) (objstore.Store, objstore.Layout, int) {
+	cfg := defaultConfig()
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory of the server (the local archive is <data>/buckets)")
+	fs.StringVar(&cfg.ArchiveStore, "archive-store", cfg.ArchiveStore, "local or s3")
+	fs.StringVar(&cfg.BucketPrefix, "bucket-prefix", cfg.BucketPrefix, "bucket names start with this")
+	fs.StringVar(&cfg.BucketMode, "bucket-mode", cfg.BucketMode, "bucket or prefix")
+	fs.StringVar(&cfg.S3Region, "s3-region", cfg.S3Region, "S3 region")
+	fs.StringVar(&cfg.S3Endpoint, "s3-endpoint", cfg.S3Endpoint, "S3 endpoint URL")
+	fs.BoolVar(&cfg.S3PathStyle, "s3-path-style", cfg.S3PathStyle, "path-style S3 addressing")
+	return func(ctx context.Context, cmd string, stderr io.Writer) (objstore.Store, objstore.Layout, int) {
+		layout := objstore.Layout{Prefix: cfg.BucketPrefix, Mode: cfg.BucketMode}
+		if err := layout.Validate(); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+			return nil, layout, 2
+		}
+		var store objstore.Store
+		var err error
+		switch cfg.ArchiveStore {
+		case "s3":
+			store, err = objstore.NewS3(ctx, objstore.S3Options{Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle})
+		case "local":
+			store, err = objstore.NewLocal(filepath.Join(cfg.Data, "buckets"))
+		default:
+			fmt.Fprintf(stderr, "%s: --archive-store is %q; use local or s3\n", cmd, cfg.ArchiveStore)
+			return nil, layout, 2
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+			return nil, layout, 1
+		}
+		return store, layout, 0
 	}
 }

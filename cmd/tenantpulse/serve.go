@@ -26,6 +26,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
+	"github.com/tenantpulse/tenantpulse/internal/restapi"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
@@ -182,6 +183,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	analytics.NewAPI(tenants, nil).Register(mux)
 	if arch != nil {
 		arch.StartSnapshots(tenants.Tenants, cfg.SnapshotInterval)
+		arch.Register(mux)
+		reg.MustRegister(arch.Collectors()...)
+	} else {
+		mux.HandleFunc("GET /v1/archive", func(w http.ResponseWriter, r *http.Request) {
+			restapi.WriteError(w, http.StatusNotFound, restapi.CodeNotFound, "the archive is off (archive_store is none); serve with --archive-store local or s3")
+		})
 	}
 	if cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -201,7 +208,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); the event API at POST /v1/events; the analytics at GET /v1/tenants; SageMaker InvokeEndpoint at POST /endpoints/{name}/invocations, models at /v1/models, the churn gateway at POST /v1/assess-churn; health at /healthz, metrics at /metrics\n")
+		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); the event API at POST /v1/events; the analytics at GET /v1/tenants; SageMaker InvokeEndpoint at POST /endpoints/{name}/invocations, models at /v1/models, the churn gateway at POST /v1/assess-churn; the archive's progress at GET /v1/archive; health at /healthz, metrics at /metrics\n")
 	})
 
 	var protocols http.Protocols

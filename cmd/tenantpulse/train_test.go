@@ -52,4 +52,22 @@ func TestTrainCommand(t *testing.T) {
 	if code := run([]string{"train", "--out", out}, &stdout, &stderr); code != 2 {
 		t.Errorf("no --input: exit %d", code)
 	}
+	stderr.Reset()
+	if code := run([]string{"train", "--input", sm, "--labels", sm, "--out", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "either --input FILE") {
+		t.Errorf("both --input and --labels: exit %d, %s", code, stderr.String())
+	}
+	stderr.Reset()
+	labels := filepath.Join(t.TempDir(), "labels.csv")
+	os.WriteFile(labels, []byte("tenantid,churned\na,1\nb,0\n"), 0o644)
+	if code := run([]string{"train", "--labels", labels, "--data", t.TempDir(), "--out", out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "the archive holds no events files") {
+		t.Errorf("an empty archive: exit %d, %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"train", "--labels", labels, "--as-of", "yesterday", "--out", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "not an RFC 3339 time") {
+		t.Errorf("a bad --as-of: exit %d, %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"train", "--labels", labels, "--features", "all", "--out", out}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "use live or reference") {
+		t.Errorf("bad --features: exit %d, %s", code, stderr.String())
+	}
 }

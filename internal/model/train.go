@@ -215,10 +215,17 @@ func Train(spec Spec, rows []Example, opts Options) (*Model, error) {
 		}
 		bn.Mean /= float64(len(train))
 	}
-	// The threshold, on the validation split.
-	vs := make([]float64, len(valid))
-	vy := make([]float64, len(valid))
-	for k, i := range valid {
+	// The threshold, on the validation split; when that holds fewer than
+	// minThresholdRows of either label (a few hundred tenants), on the
+	// training and validation splits together, as SageMaker does without
+	// a validation channel.
+	on := valid
+	if vpos := countPositive(y, valid); vpos < minThresholdRows || len(valid)-vpos < minThresholdRows {
+		on = append(slices.Clone(train), valid...)
+	}
+	vs := make([]float64, len(on))
+	vy := make([]float64, len(on))
+	for k, i := range on {
 		vs[k], vy[k] = m.Score(row(i)), y[i]
 	}
 	m.Threshold = chooseThreshold(vs, vy, opts.Criterion)
@@ -537,6 +544,20 @@ func bestSplit(v, y []float64, minLeaf int) (int, float64) {
 		}
 	}
 	return bestAt, bestGain
+}
+
+// minThresholdRows is the fewest rows of each label the validation split
+// needs to choose the threshold alone.
+const minThresholdRows = 10
+
+func countPositive(y []float64, rows []int) int {
+	n := 0
+	for _, i := range rows {
+		if y[i] == 1 {
+			n++
+		}
+	}
+	return n
 }
 
 // chooseThreshold returns the score threshold that maximizes criterion on

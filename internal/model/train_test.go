@@ -274,3 +274,39 @@ func BenchmarkScore(b *testing.B) {
 		})
 	}
 }
+
+// TestThresholdFewValidationRows: with a hundred tenants the validation
+// split holds a handful; when it has fewer than minThresholdRows churned
+// tenants, the threshold is the one the training and validation rows
+// together call best.
+func TestThresholdFewValidationRows(t *testing.T) {
+	spec := Spec{Features: []Feature{{Name: "x", Source: "x", Type: Numeric}}}
+	var rows []Example
+	for i := range 150 {
+		churn := i%5 == 1 && Split(i) == "train"
+		x := float64(i*7919%101) / 101
+		if churn {
+			x += 0.6
+		}
+		rows = append(rows, Example{Facts: Facts{Num: map[string]float64{"x": x}}, Churn: churn})
+	}
+	m, err := Train(spec, rows, Options{Seed: 1, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scores, y []float64
+	for i, r := range rows {
+		if Split(i) == "test" {
+			continue
+		}
+		x, err := m.Spec.Encode(nil, r.Facts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores = append(scores, m.Score(x))
+		y = append(y, map[bool]float64{true: 1}[r.Churn])
+	}
+	if want := chooseThreshold(scores, y, "accuracy"); m.Threshold != want {
+		t.Errorf("threshold %v, want %v (the best on the training and validation rows)", m.Threshold, want)
+	}
+}

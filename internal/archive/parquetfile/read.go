@@ -63,7 +63,7 @@ func eachBatch[T any](schema string, b []byte, fn func([]T) error) (err error) {
 			err = fmt.Errorf("cannot read a %s file: malformed Parquet: %v", schema, r)
 		}
 	}()
-	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return fmt.Errorf("cannot read a %s file: %w", schema, err)
 	}
