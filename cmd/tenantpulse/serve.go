@@ -24,6 +24,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/app/risk"
 	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
+	"github.com/tenantpulse/tenantpulse/internal/httpfast"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
@@ -226,8 +227,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
 	}
 	log.Info("listening on "+ln.Addr().String(), "data", cfg.Data, "fsync", cfg.Fsync, "ready_after", time.Since(started).Round(time.Millisecond))
+	// InvokeEndpoint is served on keep-alive connections without
+	// net/http's per-request work; every other connection goes to srv.
+	fast := &httpfast.Server{HTTP: srv, Routes: []httpfast.Route{scorer.InvokeRoute()}, Logger: log.With("component", "http")}
+	reg.MustRegister(fast.Collectors()...)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- fast.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("server stopped: %w", err)
@@ -236,7 +241,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := fast.Shutdown(sctx); err != nil {
 		log.Warn("connections did not close in time", "error", err)
 	}
 	stopProc()

@@ -86,9 +86,19 @@ func TestScoringWithAWSCLI(t *testing.T) {
 	if cli.Score != m.Score(x) || (cli.PredictedLabel == 1) != m.Churn(cli.Score) {
 		t.Fatalf("invoke-endpoint scored %+v; the model says %v (threshold %v)", cli, m.Score(x), m.Threshold)
 	}
+	// The CLI's request took the fast path (internal/httpfast), not net/http.
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(metrics, []byte("\ntenantpulse_http_fast_requests_total 1\n")) {
+		t.Errorf("/metrics does not count the CLI's InvokeEndpoint on the fast path:\n%s", grepLines(metrics, "tenantpulse_http_"))
+	}
 
 	payload := `{"companyID":"c1","industry":"retail","revenu":9270,"employees":4635,"job30":3,"job90":56,"monthlyFee":446,"totalFee":1476}`
-	resp, err := http.Post(srv.url+"/v1/assess-churn", "application/json", strings.NewReader(payload))
+	resp, err = http.Post(srv.url+"/v1/assess-churn", "application/json", strings.NewReader(payload))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,4 +340,15 @@ func trainCompanies(t *testing.T, typ string) *model.Model {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// grepLines returns the lines of b that contain s.
+func grepLines(b []byte, s string) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -5,14 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/tenantpulse/tenantpulse/internal/httpfast"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 )
 
@@ -82,9 +84,13 @@ func writeModel(t testing.TB, file []byte) string {
 	return path
 }
 
+// testServer is a server on 127.0.0.1 as serve runs it: InvokeEndpoint on
+// the fast path (internal/httpfast), everything else through the mux.
+type testServer struct{ URL string }
+
 // startService starts a scoring service with the linear model at "churn"
 // (unless opts.Models is set) and serves it on 127.0.0.1, port 0.
-func startService(t testing.TB, opts Options) (*Service, *httptest.Server) {
+func startService(t testing.TB, opts Options) (*Service, *testServer) {
 	t.Helper()
 	if opts.Models == nil {
 		linear, _, _ := modelFiles(t)
@@ -96,9 +102,20 @@ func startService(t testing.TB, opts Options) (*Service, *httptest.Server) {
 	}
 	mux := http.NewServeMux()
 	s.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return s, srv
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast := &httpfast.Server{HTTP: &http.Server{Handler: mux}, Routes: []httpfast.Route{s.InvokeRoute()}}
+	done := make(chan struct{})
+	go func() { fast.Serve(ln); close(done) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		fast.Shutdown(ctx)
+		<-done
+	})
+	return s, &testServer{URL: "http://" + ln.Addr().String()}
 }
 
 // call sends a request and returns the response with its body read.

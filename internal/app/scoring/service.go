@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/tenantpulse/tenantpulse/internal/httpfast"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -112,6 +113,13 @@ func (s *Service) Endpoints() *Endpoints { return s.endpoints }
 // SageMaker runtime API), GET /v1/models, GET and PUT /v1/models/{name},
 // POST /v1/assess-churn, and GET /v1/tenants/{id}/risk when the service
 // has a TenantSource. docs/scoring-api.md is the reference.
+// InvokeRoute is InvokeEndpoint as a fast-path route (internal/httpfast):
+// the same handler Register adds to the mux, served without net/http's
+// per-request work on keep-alive connections.
+func (s *Service) InvokeRoute() httpfast.Route {
+	return httpfast.Route{Method: http.MethodPost, Prefix: "/endpoints/", Suffix: "/invocations", Param: "name", Handler: http.HandlerFunc(s.invoke)}
+}
+
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /endpoints/{name}/invocations", s.invoke)
 	mux.HandleFunc("GET /v1/models", s.listModels)

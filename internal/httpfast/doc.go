@@ -1,0 +1,30 @@
+// Package httpfast owns the server's listener: it serves a few hot routes
+// (SageMaker's InvokeEndpoint) on HTTP/1.1 keep-alive connections itself,
+// without net/http's per-request machinery, and hands every other
+// connection to the net/http server, which serves it as if it had
+// accepted it.
+//
+// A connection starts in the fast path. Each request head is parsed from
+// the connection's read buffer without consuming it; when the request is a
+// plain HTTP/1.1 request for a route (the method, a fixed prefix and
+// suffix around one segment of letters, digits and '-', no query, a
+// Content-Length body of at most MaxBody bytes, no Transfer-Encoding,
+// Expect or Upgrade, exactly one Host, only CRLF line ends) it is served
+// here: the route's http.Handler gets an *http.Request with the headers
+// and the body, and an http.ResponseWriter that buffers the answer, sent
+// in one write with Content-Length and Date. Anything else, from the
+// first byte of the request on, goes to net/http with the bytes already
+// read, and the connection stays there: HTTP/2 (h2c), other routes,
+// chunked bodies, malformed requests (which net/http answers with its own
+// errors).
+//
+// Non-obvious:
+//   - The idle timeout is refreshed lazily (when half of it is gone), so a
+//     connection idle between IdleTimeout/2 and IdleTimeout is closed.
+//   - Shutdown stops accepting, closes idle fast connections at once and
+//     lets a request in progress finish; it then shuts the net/http server
+//     down.
+//   - Handlers see a Request whose Context is context.Background and
+//     whose path value (Route.Param) is set; the ResponseWriter implements
+//     neither Flusher nor Hijacker.
+package httpfast
