@@ -19,6 +19,8 @@
 // errors).
 //
 // Non-obvious:
+//   - A request head that arrives in pieces must be whole within
+//     HeadTimeout of its first piece being seen.
 //   - The idle timeout is refreshed lazily (when half of it is gone), so a
 //     connection idle between IdleTimeout/2 and IdleTimeout is closed.
 //   - Shutdown stops accepting, closes idle fast connections at once and

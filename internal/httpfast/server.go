@@ -35,6 +35,9 @@ type Server struct {
 	// IdleTimeout closes a fast connection with no request this long (see
 	// the package doc). Default HTTP.IdleTimeout, else 5 minutes.
 	IdleTimeout time.Duration
+	// HeadTimeout bounds the time from a request's first bytes to its whole
+	// head. Default HTTP.ReadHeaderTimeout, else 30 s.
+	HeadTimeout time.Duration
 	Logger      *slog.Logger
 
 	hl       *handoffListener
@@ -72,6 +75,12 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.IdleTimeout = s.HTTP.IdleTimeout
 		if s.IdleTimeout <= 0 {
 			s.IdleTimeout = 5 * time.Minute
+		}
+	}
+	if s.HeadTimeout <= 0 {
+		s.HeadTimeout = s.HTTP.ReadHeaderTimeout
+		if s.HeadTimeout <= 0 {
+			s.HeadTimeout = 30 * time.Second
 		}
 	}
 	if s.Logger == nil {
@@ -213,6 +222,11 @@ func (c *conn) serve() {
 				if n == readBufSize {
 					verdict = handOff // a head too long for the fast path
 					break
+				}
+				// A head in pieces has HeadTimeout to arrive whole.
+				if hd := time.Now().Add(s.HeadTimeout); hd.Before(c.deadline) {
+					c.deadline = hd
+					c.c.SetReadDeadline(hd)
 				}
 			}
 			if _, err := c.br.Peek(n + 1); err != nil {

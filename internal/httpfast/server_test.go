@@ -216,3 +216,29 @@ func TestSlowHead(t *testing.T) {
 		t.Errorf("%q", b)
 	}
 }
+
+func TestHeadTimeout(t *testing.T) {
+	mux := http.NewServeMux()
+	s := &Server{HTTP: &http.Server{Handler: mux}, HeadTimeout: 200 * time.Millisecond,
+		Routes: []Route{{Method: "POST", Prefix: "/endpoints/", Suffix: "/invocations", Param: "name", Handler: http.HandlerFunc(echo)}}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Shutdown(context.Background())
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, fastReq[:20]) // half a request line, then nothing
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	t0 := time.Now()
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read %v, want EOF when the server gives up on the head", err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Errorf("the server waited %v for a head, HeadTimeout is 200ms", d)
+	}
+}
