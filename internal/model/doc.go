@@ -4,7 +4,8 @@
 // learner (SageMaker's binary classifier: normalization, logistic loss,
 // mini-batch optimization with L1/L2, early stopping, a threshold chosen by
 // a criterion) and of its binned variant, the scoring and the per-feature
-// drivers of a score, the held-out metrics, and the versioned model file
+// drivers of a score, the held-out metrics (with the ROC curve) and the
+// importance of each feature, and the versioned model file
 // (docs/format/model.md).
 //
 // It must not serve HTTP, read streams or archives, or know where a model
@@ -21,6 +22,14 @@
 //   - Unknown categories encode as all-zero one-hot columns (the average
 //     tenant for that feature) and missing numbers as the training mean:
 //     both contribute nothing to the score, and Explain says so.
+//   - The checksum is over Load's re-encoding of the file, so a field
+//     added to the format later (metrics.roc, importance) must be
+//     omitempty: a file written before it then re-encodes to the same
+//     bytes and keeps its checksum (testdata/binned-before-roc.model.json
+//     is such a file).
+//   - The importance of a feature takes each tenant's contribution from
+//     the code Explain takes it from (contribution), so the importance
+//     and a score's drivers always mean the same thing.
 //   - The held-out split is every fifth row (rows 5, 10, ... of the input,
 //     counting from 1), so other tools can reproduce it; the validation
 //     split for early stopping and the threshold is every tenth of the

@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,9 @@ func FuzzLoad(f *testing.F) {
 		f.Add(bytes.Replace(b, []byte(`"column": 7`), []byte(`"column": 99`), 1))
 	}
 	f.Add([]byte(`{"format":"tenantpulse.model/v1"}`))
+	if old, err := os.ReadFile("testdata/binned-before-roc.model.json"); err == nil {
+		f.Add(old)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Load(b)
 		if err != nil {
@@ -35,6 +39,9 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("score %v", s)
 		}
 		m.Explain(x, nil, 3)
+		if _, err := m.Marshal(); err != nil {
+			t.Fatalf("a loaded model does not marshal: %v", err)
+		}
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,12 +37,16 @@ type Model struct {
 	Bins    []Bins    `json:"bins,omitempty"`
 	// Means are the training means of the columns: Explain reports each
 	// feature's contribution against the average tenant.
-	Means     []float64    `json:"means"`
-	Threshold float64      `json:"threshold"` // churn when score >= Threshold
-	Criterion string       `json:"criterion"` // what the threshold maximizes on the validation split
-	Metrics   Metrics      `json:"metrics"`   // on the held-out split
-	Training  TrainingInfo `json:"training"`
-	Checksum  string       `json:"checksum"` // sha256 of the file with this field empty
+	Means     []float64 `json:"means"`
+	Threshold float64   `json:"threshold"` // churn when score >= Threshold
+	Criterion string    `json:"criterion"` // what the threshold maximizes on the validation split
+	Metrics   Metrics   `json:"metrics"`   // on the held-out split
+	// Importance is what drives the scores of the held-out split, per
+	// feature, most important first. Files written before it was added
+	// have none.
+	Importance []FeatureImportance `json:"importance,omitempty"`
+	Training   TrainingInfo        `json:"training"`
+	Checksum   string              `json:"checksum"` // sha256 of the file with this field empty
 }
 
 // Bins are the learned bins of one numeric column: bin k holds
@@ -79,6 +84,10 @@ type Metrics struct {
 	F1        float64 `json:"f1"`
 	AUC       float64 `json:"auc"`
 	Rows      int     `json:"rows"`
+	// ROC is the ROC curve whose area AUC is, thinned to at most
+	// MaxROCPoints points. Train fills it in (Evaluate does not); files
+	// written before it was added have none.
+	ROC []ROCPoint `json:"roc,omitempty"`
 }
 
 // Logit returns the model's log-odds of churn for x, the encoded vector
@@ -145,9 +154,9 @@ func (m *Model) Explain(x []float64, facts *Facts, k int) []Driver {
 			if facts != nil {
 				given, known = facts.Cat[f.Source]
 			}
+			d.Contribution = m.contribution(f, col, x)
 			hot := -1
 			for j := range f.Categories {
-				d.Contribution += m.Weights[col+j] * (x[col+j] - m.Means[col+j])
 				if x[col+j] == 1 {
 					hot = j
 				}
@@ -170,13 +179,11 @@ func (m *Model) Explain(x []float64, facts *Facts, k int) []Driver {
 		}
 		v := x[col]
 		missing := facts != nil && !hasNum(facts, f.Source)
-		d.Contribution = m.Weights[col] * (v - m.Means[col])
+		d.Contribution = m.contribution(f, col, x)
 		var binText string
 		for i := range m.Bins {
 			if b := &m.Bins[i]; b.Column == col {
-				k := b.bin(v)
-				d.Contribution += b.Weights[k] - b.Mean
-				binText = b.describe(k)
+				binText = b.Describe(b.bin(v))
 			}
 		}
 		if missing {
@@ -205,6 +212,28 @@ func (m *Model) Explain(x []float64, facts *Facts, k int) []Driver {
 	return out
 }
 
+// contribution returns how much feature f, whose columns start at col,
+// moves x's log-odds of churn against the average tenant: its weights
+// times its columns' distance from their training means, plus for a
+// binned column its bin's weight less the bins' training mean. Explain
+// and the importance of features both take it from here.
+func (m *Model) contribution(f *Feature, col int, x []float64) float64 {
+	if f.Type == Categorical {
+		c := 0.0
+		for j := range f.Categories {
+			c += m.Weights[col+j] * (x[col+j] - m.Means[col+j])
+		}
+		return c
+	}
+	c := m.Weights[col] * (x[col] - m.Means[col])
+	for i := range m.Bins {
+		if b := &m.Bins[i]; b.Column == col {
+			c += b.Weights[b.bin(x[col])] - b.Mean
+		}
+	}
+	return c
+}
+
 func hasNum(f *Facts, name string) bool { _, ok := f.Num[name]; return ok }
 
 // effect says what a contribution does to the risk.
@@ -219,7 +248,9 @@ func effect(c float64) string {
 	}
 }
 
-func (b *Bins) describe(k int) string {
+// Describe says which values bin k holds ("at most 4.50", "over 4.50 and
+// at most 19.50", "over 19.50"); "" when there is a single bin.
+func (b *Bins) Describe(k int) string {
 	switch {
 	case len(b.Edges) == 0:
 		return ""
@@ -312,6 +343,19 @@ func (m *Model) validate() error {
 	}
 	if math.IsNaN(m.Threshold) || m.Threshold < 0 || m.Threshold > 1 {
 		return fmt.Errorf("threshold %v is not in [0, 1]", m.Threshold)
+	}
+	for i, p := range m.Metrics.ROC {
+		if !(p.FPR >= 0 && p.FPR <= 1 && p.TPR >= 0 && p.TPR <= 1) ||
+			i > 0 && (p.FPR < m.Metrics.ROC[i-1].FPR || p.TPR < m.Metrics.ROC[i-1].TPR) {
+			return fmt.Errorf("ROC point %d (%v, %v) is outside [0, 1] or before the one preceding it", i, p.FPR, p.TPR)
+		}
+	}
+	seen := map[string]bool{}
+	for _, imp := range m.Importance {
+		if seen[imp.Feature] || !slices.ContainsFunc(m.Spec.Features, func(f Feature) bool { return f.Name == imp.Feature }) {
+			return fmt.Errorf("importance of feature %q: not a feature of the specification, or listed twice", imp.Feature)
+		}
+		seen[imp.Feature] = true
 	}
 	return nil
 }

@@ -235,6 +235,12 @@ func Train(spec Spec, rows []Example, opts Options) (*Model, error) {
 		ts[k], ty[k] = m.Score(row(i)), y[i]
 	}
 	m.Metrics = Evaluate(ts, ty, m.Threshold)
+	m.Metrics.ROC = ROC(ts, ty, MaxROCPoints)
+	tx := make([][]float64, len(test))
+	for k, i := range test {
+		tx[k] = row(i)
+	}
+	m.Importance = m.importanceOf(tx, ty)
 	m.Training = TrainingInfo{Input: opts.Input, Rows: len(rows), TrainRows: len(train), ValidRows: len(valid), TestRows: len(test),
 		Epochs: epochs, Seed: opts.Seed, L1: opts.L1, L2: opts.L2, BatchSize: opts.BatchSize, LearnRate: opts.LearnRate,
 		TrainedAt: opts.Now().UTC().Format(time.RFC3339), DurationMs: float64(time.Since(start).Microseconds()) / 1000}

@@ -1,9 +1,11 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -88,8 +90,16 @@ func TestTrainDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(a.Weights, b.Weights) || a.Bias != b.Bias || a.Threshold != b.Threshold {
+	if !slices.Equal(a.Weights, b.Weights) || a.Bias != b.Bias || a.Threshold != b.Threshold ||
+		!reflect.DeepEqual(a.Metrics, b.Metrics) || !reflect.DeepEqual(a.Importance, b.Importance) {
 		t.Error("the same seed gave different models")
+	}
+	// The files differ only in the training's duration.
+	a.Training.DurationMs, b.Training.DurationMs = 0, 0
+	fa, _ := a.Marshal()
+	fb, _ := b.Marshal()
+	if !bytes.Equal(fa, fb) {
+		t.Error("the same seed gave different model files")
 	}
 	if slices.Equal(a.Weights, c.Weights) {
 		t.Error("another seed gave the same weights")

@@ -36,18 +36,68 @@ type modelSummary struct {
 
 // modelView is GET /v1/models/{name}.
 type modelView struct {
-	Name       string             `json:"name"`
-	Type       string             `json:"type"`
-	Columns    []string           `json:"columns"`
-	Features   []model.Feature    `json:"features"`
-	Threshold  float64            `json:"threshold"`
-	Criterion  string             `json:"criterion"`
-	Metrics    model.Metrics      `json:"metrics"`
-	Training   model.TrainingInfo `json:"training"`
-	Checksum   string             `json:"checksum"`
-	Source     string             `json:"source"`
-	DeployedAt string             `json:"deployedAt"`
-	Invoke     string             `json:"invoke"` // where to send CSV rows
+	Name      string          `json:"name"`
+	Type      string          `json:"type"`
+	Columns   []string        `json:"columns"`
+	Features  []model.Feature `json:"features"`
+	Threshold float64         `json:"threshold"`
+	Criterion string          `json:"criterion"`
+	Metrics   model.Metrics   `json:"metrics"` // with the held-out ROC curve when the file has it
+	// Importance is the model file's, absent when the file predates it.
+	Importance []model.FeatureImportance `json:"importance,omitempty"`
+	Weights    []weightView              `json:"weights"`
+	Training   model.TrainingInfo        `json:"training"`
+	Checksum   string                    `json:"checksum"`
+	Source     string                    `json:"source"`
+	DeployedAt string                    `json:"deployedAt"`
+	Invoke     string                    `json:"invoke"` // where to send CSV rows
+}
+
+// weightView is one weight of the linear learner: a column's (log-odds
+// per unit of it), or for a binned column one per bin (log-odds added
+// when the value is in the bin).
+type weightView struct {
+	Column string   `json:"column"`
+	Weight float64  `json:"weight"`
+	Bin    *binView `json:"bin,omitempty"`
+}
+
+// binView is the bin of a binned column's weight: its values are over
+// Above (none below the first bin) and at most AtMost (none above the
+// last).
+type binView struct {
+	Index  int      `json:"index"`
+	Above  *float64 `json:"above,omitempty"`
+	AtMost *float64 `json:"atMost,omitempty"`
+	Text   string   `json:"text"`
+}
+
+// weights lists m's weights in column order, a binned column's bins in
+// its place.
+func weights(m *model.Model) []weightView {
+	binned := map[int]*model.Bins{}
+	for i := range m.Bins {
+		binned[m.Bins[i].Column] = &m.Bins[i]
+	}
+	out := make([]weightView, 0, len(m.Columns))
+	for c, name := range m.Columns {
+		b := binned[c]
+		if b == nil {
+			out = append(out, weightView{Column: name, Weight: m.Weights[c]})
+			continue
+		}
+		for k, w := range b.Weights {
+			bv := &binView{Index: k, Text: b.Describe(k)}
+			if k > 0 {
+				bv.Above = new(b.Edges[k-1])
+			}
+			if k < len(b.Edges) {
+				bv.AtMost = new(b.Edges[k])
+			}
+			out = append(out, weightView{Column: name, Weight: w, Bin: bv})
+		}
+	}
+	return out
 }
 
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
@@ -56,7 +106,8 @@ func view(name string, d *Deployment) modelView {
 	m := d.Model
 	return modelView{
 		Name: name, Type: m.Type, Columns: m.Columns, Features: m.Spec.Features, Threshold: m.Threshold,
-		Criterion: m.Criterion, Metrics: m.Metrics, Training: m.Training, Checksum: m.Checksum,
+		Criterion: m.Criterion, Metrics: m.Metrics, Importance: m.Importance, Weights: weights(m),
+		Training: m.Training, Checksum: m.Checksum,
 		Source: d.Source, DeployedAt: d.DeployedAt.UTC().Format(timeLayout),
 		Invoke: "POST /endpoints/" + name + "/invocations",
 	}

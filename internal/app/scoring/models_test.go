@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantpulse/tenantpulse/internal/model"
 )
 
 func TestModelsAPI(t *testing.T) {
@@ -36,9 +39,23 @@ func TestModelsAPI(t *testing.T) {
 	resp, b = call(t, "GET", srv.URL+"/v1/models/churn", nil, nil)
 	decode(t, b, &v)
 	if resp.StatusCode != 200 || strings.Join(v.Columns, ",") != strings.Join(ml.Columns, ",") || v.Threshold != ml.Threshold ||
-		v.Metrics != ml.Metrics || v.Training.Rows != ml.Training.Rows || len(v.Features) != len(ml.Spec.Features) ||
+		!reflect.DeepEqual(v.Metrics, ml.Metrics) || v.Training.Rows != ml.Training.Rows || len(v.Features) != len(ml.Spec.Features) ||
 		len(v.Features[0].Categories) == 0 || v.Features[0].Text == "" || v.Checksum != ml.Checksum {
 		t.Fatalf("%s %s", resp.Status, b)
+	}
+	// What a chart of the model needs: the held-out ROC curve, the
+	// importance of the features and the weights of the columns.
+	if roc := v.Metrics.ROC; len(roc) < 2 || roc[0] != (model.ROCPoint{Threshold: 1}) || roc[len(roc)-1].FPR != 1 || roc[len(roc)-1].TPR != 1 ||
+		!reflect.DeepEqual(v.Importance, ml.Importance) || len(v.Importance) != len(ml.Spec.Features) || v.Importance[0].Text == "" {
+		t.Fatalf("ROC %v, importance %+v", v.Metrics.ROC, v.Importance)
+	}
+	if len(v.Weights) != len(ml.Columns) {
+		t.Fatalf("%d weights for %d columns: %+v", len(v.Weights), len(ml.Columns), v.Weights)
+	}
+	for i, w := range v.Weights {
+		if w.Column != ml.Columns[i] || w.Weight != ml.Weights[i] || w.Bin != nil {
+			t.Fatalf("weight %d: %+v, want %s %v", i, w, ml.Columns[i], ml.Weights[i])
+		}
 	}
 	resp, b = call(t, "GET", srv.URL+"/v1/models/nope", nil, nil)
 	if resp.StatusCode != 404 || !strings.Contains(string(b), "PUT /v1/models/nope") {
@@ -73,9 +90,12 @@ func TestModelsAPI(t *testing.T) {
 	// Swap and create.
 	resp, b = call(t, "PUT", srv.URL+"/v1/models/churn", nil, binned)
 	decode(t, b, &v)
-	if resp.StatusCode != 200 || v.Checksum != mb.Checksum || v.Type != "binned" || v.Source != "PUT /v1/models/churn" {
+	if resp.StatusCode != 200 || v.Checksum != mb.Checksum || v.Type != "binned" || v.Source != "PUT /v1/models/churn" ||
+		!reflect.DeepEqual(v.Importance, mb.Importance) || !reflect.DeepEqual(v.Metrics.ROC, mb.Metrics.ROC) {
 		t.Fatalf("%s %s", resp.Status, b)
 	}
+	// A binned model's weights: a column's bins in its place, in order.
+	checkBinnedWeights(t, mb, v.Weights)
 	resp, b = call(t, "PUT", srv.URL+"/v1/models/churn-v2", nil, linear)
 	if resp.StatusCode != 201 {
 		t.Fatalf("%s %s", resp.Status, b)
@@ -110,6 +130,83 @@ func TestModelsAPI(t *testing.T) {
 	}
 	if s3.Endpoints().Model("churn").Checksum != ml.Checksum {
 		t.Fatal("the --model file did not win over the stored model")
+	}
+}
+
+// checkBinnedWeights checks the weights of binned model m's view: the
+// columns in order, a binned column as one weight per bin with the bin's
+// range.
+func checkBinnedWeights(t *testing.T, m *model.Model, ws []weightView) {
+	t.Helper()
+	var want []weightView
+	k := 0
+	for c, name := range m.Columns {
+		if k < len(m.Bins) && m.Bins[k].Column == c {
+			b := m.Bins[k]
+			for j, w := range b.Weights {
+				bv := &binView{Index: j, Text: b.Describe(j)}
+				if j > 0 {
+					bv.Above = &b.Edges[j-1]
+				}
+				if j < len(b.Edges) {
+					bv.AtMost = &b.Edges[j]
+				}
+				want = append(want, weightView{Column: name, Weight: w, Bin: bv})
+			}
+			k++
+			continue
+		}
+		want = append(want, weightView{Column: name, Weight: m.Weights[c]})
+	}
+	if len(m.Bins) == 0 || !reflect.DeepEqual(ws, want) {
+		t.Fatalf("weights %+v\nwant %+v", ws, want)
+	}
+	// The reference data set's rule cuts job30 at 4.5.
+	found := false
+	for _, w := range ws {
+		found = found || w.Column == "job30" && w.Bin != nil && w.Bin.AtMost != nil && *w.Bin.AtMost == 4.5 && w.Bin.Text != ""
+	}
+	if !found {
+		t.Fatalf("no bin of job30 ends at 4.5: %+v", ws)
+	}
+}
+
+// TestModelsAPIFileBeforeROC serves a model file written before the ROC
+// curve and the importance were added: it deploys, at start and with PUT,
+// and GET /v1/models/{name} shows it without them, with its weights.
+func TestModelsAPIFileBeforeROC(t *testing.T) {
+	old, err := os.ReadFile("../../model/testdata/binned-before-roc.model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mo := mustLoad(t, old)
+	_, srv := startService(t, Options{Models: map[string]string{"churn": writeModel(t, old)}})
+	resp, b := call(t, "PUT", srv.URL+"/v1/models/old", nil, old)
+	if resp.StatusCode != 201 {
+		t.Fatalf("PUT: %s %s", resp.Status, b)
+	}
+	for _, name := range []string{"churn", "old"} {
+		resp, b := call(t, "GET", srv.URL+"/v1/models/"+name, nil, nil)
+		var raw map[string]json.RawMessage
+		decode(t, b, &raw)
+		var metrics map[string]json.RawMessage
+		decode(t, raw["metrics"], &metrics)
+		if resp.StatusCode != 200 || raw["importance"] != nil || metrics["roc"] != nil || metrics["auc"] == nil {
+			t.Fatalf("%s: %s %s", name, resp.Status, b)
+		}
+		var v modelView
+		decode(t, b, &v)
+		if v.Checksum != mo.Checksum {
+			t.Fatalf("%s: checksum %s, the file's %s", name, v.Checksum, mo.Checksum)
+		}
+		checkBinnedWeights(t, mo, v.Weights)
+	}
+	x := encode(t, mo, referenceFacts())
+	_, b = invoke(t, srv.URL, "old", nil, appendRow(nil, x))
+	var inv struct{ Predictions []Prediction }
+	decode(t, b, &inv)
+	if len(inv.Predictions) != 1 || inv.Predictions[0].Score != mo.Score(x) {
+		t.Fatalf("invocation: %s", b)
 	}
 }
 
