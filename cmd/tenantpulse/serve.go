@@ -153,6 +153,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	mux := http.NewServeMux()
 	events.Register(mux)
+	kinesis.RegisterAPI(mux) // GET /v1/streams
 	// Scoring: the SageMaker runtime API over the --model endpoints, /v1/models and the gateway.
 	var sageMaker *scoring.SageMakerOptions
 	if cfg.SageMakerRegion != "" || cfg.SageMakerEndpointURL != "" {

@@ -69,6 +69,13 @@ type Shard struct {
 	syncDone chan struct{} // closed when the syncer stops
 
 	written visiblePos // last written position (interval mode); under wmu
+
+	// stats counts acknowledged writes. openEnd is the next offset when the
+	// shard opened; prevLast the newest record's sequence number then.
+	stats       writeStats
+	openEnd     uint64
+	prevLast    Seq
+	hasPrevLast bool
 }
 
 // visiblePos says which records readers may see: every offset below off,
@@ -86,6 +93,7 @@ type Commit struct {
 	end    uint64
 	lastTs int64
 	prevTs int64
+	bytes  uint64 // partition keys and data of the records
 	done   chan struct{}
 	err    error
 }
@@ -144,6 +152,7 @@ func (sh *Shard) Enqueue(entries []Entry, seqs []Seq) (*Commit, int64, error) {
 	ts := max(now, sh.lastTs)
 	for i, e := range entries {
 		c.buf = appendRecord(c.buf, sh.nextOffset, ts, e.PartitionKey, e.Data)
+		c.bytes += uint64(len(e.PartitionKey) + len(e.Data))
 		seqs[i] = Seq{Gen: sh.gen, Shard: uint32(sh.index), Offset: sh.nextOffset}
 		sh.nextOffset++
 	}
@@ -214,6 +223,9 @@ func (sh *Shard) committer() {
 			c.err = fmt.Errorf("%w: %v", ErrThrottled, err)
 		}
 		sh.mu.Unlock()
+		if err == nil {
+			sh.stats.add(c.end-c.first, c.bytes, c.end, c.lastTs)
+		}
 		putBuf(c.buf)
 		c.buf = nil
 		close(c.done)
@@ -506,6 +518,13 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 	}
 	sh.gen = max(uint64(opts.Now().UnixMilli()), maxGen+1, uint64(st.meta.CreatedMs))
 	sh.nextOffset, sh.lastTs = next, lastTs
+	sh.openEnd = next
+	sh.stats.end.Store(next)
+	if n := len(sh.segs); n > 0 {
+		if l := sh.segs[n-1]; l.end > l.base {
+			sh.prevLast, sh.hasPrevLast = Seq{Gen: l.gen, Shard: uint32(index), Offset: l.end - 1}, true
+		}
+	}
 	for _, s := range sh.segs {
 		s.sealed = true
 	}

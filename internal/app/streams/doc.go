@@ -7,4 +7,8 @@
 // One file per operation; each opens with a comment on what it supports
 // and how it differs from AWS. The wire codecs and the error table live in
 // internal/awswire; this package must not touch segment files directly.
+//
+// It also serves GET /v1/streams (v1streams.go), tenantpulse's own JSON view
+// of the streams, their shards and write rates, for the dashboard; the store
+// counts the writes, so those of POST /v1/events show too.
 package streams
