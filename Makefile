@@ -1,6 +1,7 @@
 # tenantpulse: build, run, test.
 #
-#   make build   bin/tenantpulse, with the version from git describe
+#   make build   bin/tenantpulse, with the version from git describe and the dashboard's uPlot
+#   make web     npm ci in web/ and copy uPlot into internal/dashboard/assets/vendor (go:embed)
 #   make demo    build, then run the server in the foreground (./data)
 #   make test    deps, gofmt, go vet, go test (-race for ./internal/... ./cmd/...)
 #   make deps    install what the tests need when it is missing
@@ -19,10 +20,12 @@ LDFLAGS := -X main.version=$(VERSION)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JSDIR := test/js
 JSSTAMP := $(JSDIR)/node_modules/.tenantpulse-deps
+WEBSTAMP := web/node_modules/.tenantpulse-deps
+VENDOR := internal/dashboard/assets/vendor
 
-.PHONY: build demo test deps fuzz bench
+.PHONY: build demo test deps fuzz bench web
 
-build:
+build: web
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/tenantpulse ./cmd/tenantpulse
 
 demo: build
@@ -30,7 +33,7 @@ demo: build
 
 # The black-box tests in ./test run with -count=1: the e2e tests build and
 # run the binary from source, which go test's result cache does not track.
-test: deps
+test: deps web
 	@echo '== gofmt -l'
 	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
 	if [ -n "$$out" ]; then echo "gofmt -l lists files that need gofmt -w:"; echo "$$out"; exit 1; fi
@@ -41,15 +44,31 @@ test: deps
 	@echo '== go test -count=1 ./test/...'
 	$(GO) test -count=1 -timeout 12m ./test/...
 
-# deps installs Debian's awscli and python3-boto3 when /usr/bin/aws or
+# web installs uPlot from npm (web/package-lock.json) when node_modules is
+# missing or stale, and copies its dist files where go:embed finds them.
+# go build and go vet work without it: the dashboard then says its charts
+# are unavailable.
+web:
+	@want=$$(cd web && sha256sum package.json package-lock.json); \
+	if [ ! -d web/node_modules ] || [ "$$(cat $(WEBSTAMP) 2>/dev/null)" != "$$want" ]; then \
+		echo '== npm ci in web'; \
+		(cd web && npm ci --no-audit --no-fund); \
+		echo "$$want" > $(WEBSTAMP); \
+	fi
+	@cmp -s web/node_modules/uplot/dist/uPlot.iife.min.js $(VENDOR)/uPlot.iife.min.js && \
+		cmp -s web/node_modules/uplot/dist/uPlot.min.css $(VENDOR)/uPlot.min.css || \
+		cp web/node_modules/uplot/dist/uPlot.iife.min.js web/node_modules/uplot/dist/uPlot.min.css $(VENDOR)/
+
+# deps installs Debian's awscli, python3-boto3 and chromium (for the
+# dashboard's browser tests) when /usr/bin/aws, /usr/bin/chromium or
 # boto3 for /usr/bin/python3 is missing, and runs npm ci in test/js when
 # node_modules is missing or older than package.json/package-lock.json (a
 # stamp file records the checksums it was installed from).
 deps:
-	@if [ ! -x /usr/bin/aws ] || ! /usr/bin/python3 -c 'import boto3' 2>/dev/null; then \
-		echo '== apt-get install awscli python3-boto3'; \
+	@if [ ! -x /usr/bin/aws ] || ! /usr/bin/python3 -c 'import boto3' 2>/dev/null || [ ! -x /usr/bin/chromium ]; then \
+		echo '== apt-get install awscli python3-boto3 chromium'; \
 		$(SUDO) apt-get update; \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends awscli python3-boto3; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends awscli python3-boto3 chromium fonts-dejavu-core; \
 	fi
 	@want=$$(cd $(JSDIR) && sha256sum package.json package-lock.json); \
 	if [ ! -d $(JSDIR)/node_modules ] || [ "$$(cat $(JSSTAMP) 2>/dev/null)" != "$$want" ]; then \

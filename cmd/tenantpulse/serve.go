@@ -24,6 +24,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/app/risk"
 	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
+	"github.com/tenantpulse/tenantpulse/internal/dashboard"
 	"github.com/tenantpulse/tenantpulse/internal/httpfast"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
@@ -204,13 +205,18 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	dashboard.Register(mux)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost || streams.IsKinesisRequest(r) {
 			kinesis.ServeHTTP(w, r)
 			return
 		}
+		if dashboard.WantsPage(r) {
+			dashboard.Index(w, r)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "tenantpulse: the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); the event API at POST /v1/events; the analytics at GET /v1/tenants; SageMaker InvokeEndpoint at POST /endpoints/{name}/invocations, models at /v1/models, the churn gateway at POST /v1/assess-churn; the archive's progress at GET /v1/archive; health at /healthz, metrics at /metrics\n")
+		io.WriteString(w, "tenantpulse: the dashboard is this page in a browser; the Kinesis Data Streams API is served at POST / (X-Amz-Target: Kinesis_20131202.*); the event API at POST /v1/events; the analytics at GET /v1/tenants; SageMaker InvokeEndpoint at POST /endpoints/{name}/invocations, models at /v1/models, the churn gateway at POST /v1/assess-churn; the archive's progress at GET /v1/archive, the streams at GET /v1/streams; health at /healthz, metrics at /metrics\n")
 	})
 
 	var protocols http.Protocols
