@@ -38,6 +38,9 @@ func TestDashboard(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("Chromium from Debian's chromium package is needed at %s (run make deps): %v", chromiumPath, err)
 	}
+	if _, err := os.Stat(filepath.Join(repoRoot(t), "internal", "dashboard", "assets", "vendor", "uPlot.iife.min.js")); err != nil {
+		t.Fatalf("the dashboard's uPlot is not in internal/dashboard/assets/vendor: run make web (make test does): %v", err)
+	}
 	m := trainCompanies(t, model.TypeBinned)
 	file, err := m.Marshal()
 	if err != nil {
@@ -110,7 +113,7 @@ func TestDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
+		chromedp.DisableGPU, chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 900))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx) // no timeout: it would stop the browser (chromedp.Run)
