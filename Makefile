@@ -2,7 +2,7 @@
 #
 #   make build   bin/tenantpulse, with the version from git describe and the dashboard's uPlot
 #   make web     npm ci in web/ and copy uPlot into internal/dashboard/assets/vendor (go:embed)
-#   make demo    build, then run the server in the foreground (./data)
+#   make demo    build, then run tenantpulse demo in the foreground (./data): server, simulator, model, dashboard
 #   make test    deps, gofmt, go vet, go test (-race for ./internal/... ./cmd/...)
 #   make deps    install what the tests need when it is missing
 #   make fuzz    run every Fuzz target for FUZZTIME (default 30s) each
@@ -29,7 +29,7 @@ build: web
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/tenantpulse ./cmd/tenantpulse
 
 demo: build
-	./bin/tenantpulse serve
+	./bin/tenantpulse demo
 
 # The black-box tests in ./test run with -count=1: the e2e tests build and
 # run the binary from source, which go test's result cache does not track.

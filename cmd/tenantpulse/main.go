@@ -21,11 +21,13 @@ var version = "dev"
 const usage = `tenantpulse: real-time tenant analytics and churn-risk scoring.
 
 Usage:
+  tenantpulse demo [--data ./data] [--tenants 300] [--history 120d]   everything, with a simulated business
   tenantpulse serve [--listen 127.0.0.1:8080] [--data ./data] [--config FILE] [flags]
   tenantpulse archive ls|verify|compact [--data ./data] [flags]
   tenantpulse bench kinesis --endpoint URL [flags]
   tenantpulse simulate [--history 120d] [--tenants 200] [--rate 100] [--via events|kinesis] [flags]
   tenantpulse train --input FILE.csv --out MODEL.json [--model-type linear|binned] [flags]
+  tenantpulse train --labels truth.json --data ./data --out MODEL.json [flags]
   tenantpulse version
 
 Run "tenantpulse <command> -h" for a command's flags.
@@ -45,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serveMain(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return demoMain(ctx, args[1:], stdout, stderr)
 	case "archive":
 		return archiveMain(ctx, args[1:], stdout, stderr)
 	case "bench":

@@ -71,15 +71,16 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if err := serve(ctx, cfg, log); err != nil {
+	if err := serve(ctx, cfg, log, nil); err != nil {
 		log.Error("serve failed", "error", err)
 		return 1
 	}
 	return 0
 }
 
-// serve runs the server until ctx is cancelled.
-func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+// serve runs the server until ctx is cancelled. ready, if set, is called
+// with the address once the server listens.
+func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Addr)) error {
 	started := time.Now()
 	store, err := streamlog.Open(streamlog.Options{
 		Dir: cfg.Data, Fsync: streamlog.FsyncMode(cfg.Fsync), FsyncInterval: cfg.FsyncInterval,
@@ -234,6 +235,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
 	}
 	log.Info("listening on "+ln.Addr().String(), "data", cfg.Data, "fsync", cfg.Fsync, "ready_after", time.Since(started).Round(time.Millisecond))
+	if ready != nil {
+		ready(ln.Addr())
+	}
 	// InvokeEndpoint is served on keep-alive connections without
 	// net/http's per-request work; every other connection goes to srv.
 	fast := &httpfast.Server{HTTP: srv, Routes: []httpfast.Route{scorer.InvokeRoute()}, Logger: log.With("component", "http")}

@@ -31,6 +31,10 @@ type Options struct {
 
 	Out       io.Writer // write NDJSON here instead of sending (no pacing, no resume)
 	TruthPath string    // write the ground truth here ("" none)
+	// OnBackfill, if set, is called with the truth once every backfilled
+	// event is delivered (on a resumed run whose backfill was done, before
+	// the first event sent).
+	OnBackfill func(Truth)
 
 	Log      *slog.Logger
 	Progress io.Writer // where progress goes ("" none)
@@ -209,11 +213,17 @@ func (r *runner) count(p Info) {
 // backfillEnded writes the truth as of the end of the backfill (all its
 // events delivered).
 func (r *runner) backfillEnded() {
-	if r.o.TruthPath == "" || r.g.Generated() == 0 {
+	if (r.o.TruthPath == "" && r.o.OnBackfill == nil) || r.g.Generated() == 0 {
 		return
 	}
-	if err := WriteTruth(r.o.TruthPath, r.g.Truth()); err != nil {
-		r.o.Log.Error("cannot write the truth at the end of the backfill", "err", err)
+	tr := r.g.Truth()
+	if r.o.TruthPath != "" {
+		if err := WriteTruth(r.o.TruthPath, tr); err != nil {
+			r.o.Log.Error("cannot write the truth at the end of the backfill", "err", err)
+		}
+	}
+	if r.o.OnBackfill != nil {
+		r.o.OnBackfill(tr)
 	}
 }
 
