@@ -124,6 +124,15 @@ func Train(spec Spec, rows []Example, opts Options) (*Model, error) {
 	if pos == 0 || pos == len(train) {
 		return nil, errors.New("the training rows are all of one label; a classifier needs both churned and retained tenants")
 	}
+	tpos := 0
+	for _, i := range test {
+		if rows[i].Churn {
+			tpos++
+		}
+	}
+	if tpos == 0 || tpos == len(test) {
+		return nil, fmt.Errorf("the %d held-out rows (every fifth) are all of one label, so the held-out metrics are undefined; give more rows, or more of the rarer label", len(test))
+	}
 	spec = learnSpec(spec, rows, train)
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -395,42 +404,49 @@ func fit(z [][]float64, y []float64, train, valid []int, n int, o *Options) ([]f
 	best := math.Inf(1)
 	bestW, bestB := slices.Clone(w), b
 	bad, epochs := 0, 0
+	// A few hundred rows make a handful of mini-batches a pass: an epoch is
+	// then as many passes as make minEpochSteps steps, so small data sets
+	// are fitted too.
+	stepsPerPass := (len(order) + o.BatchSize - 1) / o.BatchSize
+	passes := (minEpochSteps + stepsPerPass - 1) / stepsPerPass
 	for epoch := 0; epoch < o.Epochs; epoch++ {
 		epochs++
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		for s := 0; s < len(order); s += o.BatchSize {
-			batch := order[s:min(s+o.BatchSize, len(order))]
-			clear(grad)
-			gb := 0.0
-			for _, i := range batch {
-				zi := z[i]
-				p := b
-				for j, v := range zi {
-					p += w[j] * v
+		for pass := 0; pass < passes; pass++ {
+			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			for s := 0; s < len(order); s += o.BatchSize {
+				batch := order[s:min(s+o.BatchSize, len(order))]
+				clear(grad)
+				gb := 0.0
+				for _, i := range batch {
+					zi := z[i]
+					p := b
+					for j, v := range zi {
+						p += w[j] * v
+					}
+					e := sigmoid(p) - y[i]
+					for j, v := range zi {
+						grad[j] += e * v
+					}
+					gb += e
 				}
-				e := sigmoid(p) - y[i]
-				for j, v := range zi {
-					grad[j] += e * v
+				inv := 1 / float64(len(batch))
+				step++
+				c1 := 1 - math.Pow(beta1, float64(step))
+				c2 := 1 - math.Pow(beta2, float64(step))
+				for j := range w {
+					g := grad[j]*inv + o.L2*w[j]
+					if o.L1 > 0 {
+						g += o.L1 * sign(w[j])
+					}
+					mw[j] = beta1*mw[j] + (1-beta1)*g
+					vw[j] = beta2*vw[j] + (1-beta2)*g*g
+					w[j] -= o.LearnRate * (mw[j] / c1) / (math.Sqrt(vw[j]/c2) + eps)
 				}
-				gb += e
+				g := gb * inv
+				mb = beta1*mb + (1-beta1)*g
+				vb = beta2*vb + (1-beta2)*g*g
+				b -= o.LearnRate * (mb / c1) / (math.Sqrt(vb/c2) + eps)
 			}
-			inv := 1 / float64(len(batch))
-			step++
-			c1 := 1 - math.Pow(beta1, float64(step))
-			c2 := 1 - math.Pow(beta2, float64(step))
-			for j := range w {
-				g := grad[j]*inv + o.L2*w[j]
-				if o.L1 > 0 {
-					g += o.L1 * sign(w[j])
-				}
-				mw[j] = beta1*mw[j] + (1-beta1)*g
-				vw[j] = beta2*vw[j] + (1-beta2)*g*g
-				w[j] -= o.LearnRate * (mw[j] / c1) / (math.Sqrt(vw[j]/c2) + eps)
-			}
-			g := gb * inv
-			mb = beta1*mb + (1-beta1)*g
-			vb = beta2*vb + (1-beta2)*g*g
-			b -= o.LearnRate * (mb / c1) / (math.Sqrt(vb/c2) + eps)
 		}
 		loss := 0.0
 		for _, i := range valid {
@@ -551,6 +567,9 @@ func bestSplit(v, y []float64, minLeaf int) (int, float64) {
 	}
 	return bestAt, bestGain
 }
+
+// minEpochSteps is the fewest optimizer steps an epoch takes (see fit).
+const minEpochSteps = 50
 
 // minThresholdRows is the fewest rows of each label the validation split
 // needs to choose the threshold alone.

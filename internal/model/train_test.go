@@ -293,7 +293,7 @@ func TestThresholdFewValidationRows(t *testing.T) {
 	spec := Spec{Features: []Feature{{Name: "x", Source: "x", Type: Numeric}}}
 	var rows []Example
 	for i := range 150 {
-		churn := i%5 == 1 && Split(i) == "train"
+		churn := i%5 == 1 && Split(i) == "train" || i%10 == 4 // none in the validation split
 		x := float64(i*7919%101) / 101
 		if churn {
 			x += 0.6
@@ -318,5 +318,20 @@ func TestThresholdFewValidationRows(t *testing.T) {
 	}
 	if want := chooseThreshold(scores, y, "accuracy"); m.Threshold != want {
 		t.Errorf("threshold %v, want %v (the best on the training and validation rows)", m.Threshold, want)
+	}
+}
+
+// TestTrainHeldOutOneLabel: when every held-out row has one label the
+// AUC is undefined; Train says so rather than writing NaN.
+func TestTrainHeldOutOneLabel(t *testing.T) {
+	spec := Spec{Features: []Feature{{Name: "x", Source: "x", Type: Numeric}}}
+	var rows []Example
+	for i := range 100 {
+		churn := i%5 != 4 && i%3 == 0 // never in the held-out split
+		rows = append(rows, Example{Facts: Facts{Num: map[string]float64{"x": float64(i % 7)}}, Churn: churn})
+	}
+	_, err := Train(spec, rows, Options{Seed: 1, Now: fixedNow})
+	if err == nil || !strings.Contains(err.Error(), "held-out rows (every fifth) are all of one label") {
+		t.Fatalf("err %v", err)
 	}
 }

@@ -42,7 +42,7 @@ func readArchive(t *testing.T, dataDir string) []archivedRow {
 	layout := objstore.Layout{Prefix: "tenantpulse-", Mode: "bucket"}
 	var rows []archivedRow
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") || strings.HasPrefix(d.Name(), ".") || strings.Contains(path, "/errors/") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".parquet") || strings.HasPrefix(d.Name(), ".") || strings.Contains(path, "/errors/") || strings.Contains(path, "/metrics/") {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
