@@ -29,60 +29,11 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("the AWS CLI from Debian's awscli package is needed at %s (run make deps): %v", debianAWS, err)
 	}
 	dataDir := t.TempDir()
-	cmd := exec.Command(binary(t), "demo", "--data", dataDir, "--listen", "127.0.0.1:0",
-		"--tenants", "80", "--history", "120d", "--rate", "50", "--seed", "21")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	var mu sync.Mutex
-	var lines []string
-	lineCh := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			mu.Lock()
-			lines = append(lines, sc.Text())
-			mu.Unlock()
-			lineCh <- sc.Text()
-		}
-		close(lineCh)
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	output := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Join(lines, "\n") + "\nstderr:\n" + stderr.String()
-	}
-	// waitLine waits for a line of the demo's output matching re.
-	waitLine := func(re *regexp.Regexp, timeout time.Duration) []string {
-		t.Helper()
-		deadline := time.After(timeout)
-		for {
-			select {
-			case l, ok := <-lineCh:
-				if !ok {
-					t.Fatalf("the demo exited before printing %s:\n%s", re, output())
-				}
-				if m := re.FindStringSubmatch(l); m != nil {
-					return m
-				}
-			case <-deadline:
-				t.Fatalf("the demo did not print %s in %s:\n%s", re, timeout, output())
-			}
-		}
-	}
-	base := waitLine(regexp.MustCompile(`the dashboard is at (http://[0-9.:]+)/`), 30*time.Second)[1]
+	demo := startDemo(t, dataDir)
+	base := demo.waitLine(regexp.MustCompile(`the dashboard is at (http://[0-9.:]+)/`), 30*time.Second)[1]
 	t0 := time.Now()
-	waitLine(regexp.MustCompile(`^ready in `), 2*time.Minute)
-	t.Logf("ready %.1fs after the server listened:\n%s", time.Since(t0).Seconds(), output())
+	demo.waitLine(regexp.MustCompile(`^ready in `), 2*time.Minute)
+	t.Logf("ready %.1fs after the server listened:\n%s", time.Since(t0).Seconds(), demo.output())
 
 	// Every tenant still there is scored, and the overview shows its band.
 	var list struct {
@@ -113,20 +64,26 @@ func TestDemo(t *testing.T) {
 	readmeWalkthrough(t, base)
 
 	// Ctrl-C: the simulator stops, then the server, and the demo exits 0.
-	cmd.Process.Signal(syscall.SIGINT)
-	for range lineCh {
+	demo.interrupt()
+	history := readTruth(t, filepath.Join(dataDir, "demo-truth.json")).Events
+
+	// Again on the same data: it resumes, keeps the model, sends no history again.
+	demo = startDemo(t, dataDir)
+	base = demo.waitLine(regexp.MustCompile(`the dashboard is at (http://[0-9.:]+)/`), 30*time.Second)[1]
+	demo.waitLine(regexp.MustCompile(`^model: churn is deployed .*; keeping it`), 2*time.Minute)
+	demo.waitLine(regexp.MustCompile(`^ready in `), time.Minute)
+	var streams struct {
+		Streams []struct{ RecordsWritten int64 }
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("the demo exited with %v:\n%s", err, output())
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("the demo did not stop within a minute of SIGINT:\n%s", output())
+	getJSON(t, base+"/v1/streams", &streams)
+	var written int64
+	for _, s := range streams.Streams {
+		written += s.RecordsWritten
 	}
-	if strings.Contains(stderr.String(), "level=ERROR") || strings.Contains(stderr.String(), "not acknowledged") {
-		t.Errorf("the demo logged errors:\n%s", stderr.String())
+	if written > history/10 {
+		t.Errorf("the second run wrote %d records; the history was %d: it was sent again", written, history)
 	}
+	demo.interrupt()
 	truth := readTruth(t, filepath.Join(dataDir, "demo-truth.json"))
 
 	// The server alone on the demo's data: analytics equal the truth, the
@@ -266,4 +223,105 @@ func sameShape(path string, got, want any) string {
 		return fmt.Sprintf("%s: %v, want %v", path, got, want)
 	}
 	return ""
+}
+
+// demoProc is a running `tenantpulse demo`.
+type demoProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stderr syncBuffer
+	mu     sync.Mutex
+	lines  []string
+	lineCh chan string
+	exited chan error
+}
+
+func startDemo(t *testing.T, dataDir string) *demoProc {
+	t.Helper()
+	d := &demoProc{t: t, lineCh: make(chan string, 1000), exited: make(chan error, 1)}
+	d.cmd = exec.Command(binary(t), "demo", "--data", dataDir, "--listen", "127.0.0.1:0",
+		"--tenants", "80", "--history", "120d", "--rate", "50", "--seed", "21")
+	d.cmd.Stderr = &d.stderr
+	out, err := d.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			d.mu.Lock()
+			d.lines = append(d.lines, sc.Text())
+			d.mu.Unlock()
+			d.lineCh <- sc.Text()
+		}
+		close(d.lineCh)
+		d.exited <- d.cmd.Wait()
+	}()
+	t.Cleanup(func() { d.cmd.Process.Kill() })
+	return d
+}
+
+func (d *demoProc) output() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return strings.Join(d.lines, "\n") + "\nstderr:\n" + d.stderr.String()
+}
+
+// waitLine waits for a line of the demo's output matching re.
+func (d *demoProc) waitLine(re *regexp.Regexp, timeout time.Duration) []string {
+	d.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-d.lineCh:
+			if !ok {
+				d.t.Fatalf("the demo exited before printing %s:\n%s", re, d.output())
+			}
+			if m := re.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		case <-deadline:
+			d.t.Fatalf("the demo did not print %s in %s:\n%s", re, timeout, d.output())
+		}
+	}
+}
+
+// interrupt sends SIGINT (Ctrl-C) and checks the demo stops cleanly.
+func (d *demoProc) interrupt() {
+	d.t.Helper()
+	d.cmd.Process.Signal(syscall.SIGINT)
+	for range d.lineCh {
+	}
+	select {
+	case err := <-d.exited:
+		if err != nil {
+			d.t.Fatalf("the demo exited with %v:\n%s", err, d.output())
+		}
+	case <-time.After(time.Minute):
+		d.t.Fatalf("the demo did not stop within a minute of SIGINT:\n%s", d.output())
+	}
+	if strings.Contains(d.stderr.String(), "level=ERROR") || strings.Contains(d.stderr.String(), "not acknowledged") {
+		d.t.Errorf("the demo logged errors:\n%s", d.stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
