@@ -153,7 +153,6 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			cancel()
 			done = true
 		case err := <-serveErr:
-			serveErr <- err // for the wait below
 			if err != nil {
 				fmt.Fprintf(stderr, "demo: the server stopped: %v\n", err)
 				code = 1

@@ -178,6 +178,7 @@ type conn struct {
 	h        head
 	body     []byte
 	out      []byte
+	bodyR    bodyReader
 	w        responseWriter
 	deadline time.Time // the read deadline set, zero: none
 }
@@ -276,7 +277,8 @@ func (c *conn) serveOne() bool {
 	if _, err := io.ReadFull(c.br, c.body); err != nil {
 		return false
 	}
-	req.Body = &bodyReader{b: c.body}
+	c.bodyR = bodyReader{b: c.body}
+	req.Body = &c.bodyR
 	if n == 0 {
 		req.Body = http.NoBody
 	}

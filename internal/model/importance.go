@@ -29,14 +29,7 @@ type FeatureImportance struct {
 // their feature.
 func (m *Model) importanceOf(xs [][]float64, y []float64) []FeatureImportance {
 	out := make([]FeatureImportance, len(m.Spec.Features))
-	var pos, neg float64
-	for _, v := range y {
-		if v == 1 {
-			pos++
-		} else {
-			neg++
-		}
-	}
+	pos, neg := labelCounts(y)
 	col := 0
 	for fi := range m.Spec.Features {
 		f := &m.Spec.Features[fi]

@@ -26,14 +26,7 @@ type ROCPoint struct {
 // evenly spaced along the list, the first and the last among them. It is
 // nil when y holds only one label, where the curve is undefined.
 func ROC(scores, y []float64, maxPoints int) []ROCPoint {
-	var pos, neg float64
-	for _, v := range y {
-		if v == 1 {
-			pos++
-		} else {
-			neg++
-		}
-	}
+	pos, neg := labelCounts(y)
 	if pos == 0 || neg == 0 {
 		return nil
 	}

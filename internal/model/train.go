@@ -115,22 +115,10 @@ func Train(spec Spec, rows []Example, opts Options) (*Model, error) {
 	if len(train) < 10 || len(valid) == 0 || len(test) == 0 {
 		return nil, fmt.Errorf("%d rows are too few to train on; give at least 20", len(rows))
 	}
-	pos := 0
-	for _, i := range train {
-		if rows[i].Churn {
-			pos++
-		}
-	}
-	if pos == 0 || pos == len(train) {
+	if pos := churnedIn(rows, train); pos == 0 || pos == len(train) {
 		return nil, errors.New("the training rows are all of one label; a classifier needs both churned and retained tenants")
 	}
-	tpos := 0
-	for _, i := range test {
-		if rows[i].Churn {
-			tpos++
-		}
-	}
-	if tpos == 0 || tpos == len(test) {
+	if pos := churnedIn(rows, test); pos == 0 || pos == len(test) {
 		return nil, fmt.Errorf("the %d held-out rows (every fifth) are all of one label, so the held-out metrics are undefined; give more rows, or more of the rarer label", len(test))
 	}
 	spec = learnSpec(spec, rows, train)
@@ -229,7 +217,7 @@ func Train(spec Spec, rows []Example, opts Options) (*Model, error) {
 	// training and validation splits together, as SageMaker does without
 	// a validation channel.
 	on := valid
-	if vpos := countPositive(y, valid); vpos < minThresholdRows || len(valid)-vpos < minThresholdRows {
+	if vpos := churnedIn(rows, valid); vpos < minThresholdRows || len(valid)-vpos < minThresholdRows {
 		on = append(slices.Clone(train), valid...)
 	}
 	vs := make([]float64, len(on))
@@ -575,14 +563,27 @@ const minEpochSteps = 50
 // needs to choose the threshold alone.
 const minThresholdRows = 10
 
-func countPositive(y []float64, rows []int) int {
+// churnedIn counts the churned rows among rows[idx].
+func churnedIn(rows []Example, idx []int) int {
 	n := 0
-	for _, i := range rows {
-		if y[i] == 1 {
+	for _, i := range idx {
+		if rows[i].Churn {
 			n++
 		}
 	}
 	return n
+}
+
+// labelCounts counts the labels y holds: pos churned (1), neg not.
+func labelCounts(y []float64) (pos, neg float64) {
+	for _, v := range y {
+		if v == 1 {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	return pos, neg
 }
 
 // chooseThreshold returns the score threshold that maximizes criterion on

@@ -246,3 +246,23 @@ func postUntilAnswered(t *testing.T, hc *http.Client, url string, body []byte) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// sendUntil posts the generator's events up to the time until to the
+// event API, 10,000 a request, each request until it is answered.
+func sendUntil(t *testing.T, hc *http.Client, url string, g *sim.Generator, until time.Time) {
+	t.Helper()
+	var body []byte
+	for n := 1; ; n++ {
+		p, ok := g.Peek()
+		done := !ok || p.Time > until.UnixNano()
+		if done || n%10000 == 0 {
+			postUntilAnswered(t, hc, url, body)
+			body = body[:0]
+		}
+		if done {
+			return
+		}
+		body, _, _ = g.Next(body)
+		body = append(body, '\n')
+	}
+}

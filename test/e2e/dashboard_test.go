@@ -45,19 +45,7 @@ func TestDashboard(t *testing.T) {
 	now := time.Now().UTC()
 	g := sim.New(sim.Config{Seed: 17, Tenants: 30, Start: now.AddDate(0, 0, -45)})
 	hc := &http.Client{Timeout: 30 * time.Second}
-	var body []byte
-	for n := 1; ; n++ {
-		p, ok := g.Peek()
-		if !ok || p.Time > now.UnixNano() || n%10000 == 0 {
-			postUntilAnswered(t, hc, srv.url, body)
-			body = body[:0]
-		}
-		if !ok || p.Time > now.UnixNano() {
-			break
-		}
-		body, _, _ = g.Next(body)
-		body = append(body, '\n')
-	}
+	sendUntil(t, hc, srv.url, g, now)
 	// Every event applied, then every live tenant scored.
 	events := g.Truth().Events
 	waitFor(t, time.Minute, 100*time.Millisecond, func() error {

@@ -26,20 +26,7 @@ func TestTrainFromArchive(t *testing.T) {
 	srv := startServerIn(t, dataDir, "--archive-file-age", "100ms")
 	now := time.Now().UTC()
 	g := sim.New(sim.Config{Seed: 21, Tenants: 80, Start: now.AddDate(0, 0, -120)})
-	hc := &http.Client{Timeout: 30 * time.Second}
-	var body []byte
-	for n := 1; ; n++ {
-		p, ok := g.Peek()
-		if !ok || p.Time > now.UnixNano() || n%10000 == 0 {
-			postUntilAnswered(t, hc, srv.url, body)
-			body = body[:0]
-		}
-		if !ok || p.Time > now.UnixNano() {
-			break
-		}
-		body, _, _ = g.Next(body)
-		body = append(body, '\n')
-	}
+	sendUntil(t, &http.Client{Timeout: 30 * time.Second}, srv.url, g, now)
 	truth := g.Truth()
 	// The archiver reads the streams behind the writers: wait until it has
 	// read every event (GET /v1/archive), then stop, which stores every

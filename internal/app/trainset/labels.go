@@ -1,7 +1,6 @@
 package trainset
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -78,7 +77,7 @@ func readTruth(b []byte) (Labels, error) {
 }
 
 func readLabelsCSV(b []byte) (Labels, error) {
-	r := csv.NewReader(bufio.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))))
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	header, err := r.Read()

@@ -1,6 +1,7 @@
 package trainset
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/archive/catalog"
 	"github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
+	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
 )
@@ -95,13 +97,20 @@ func ReplayArchive(ctx context.Context, opts Options) (*Replay, error) {
 			var rec []byte
 			for root := range work {
 				var res result
-				rows, rec, res.files, res.later, res.err = replayTenant(ctx, opts.Store, groups[root], rp.AsOf, rows[:0], rec)
+				rows, res.files, res.later, res.err = replayTenant(ctx, opts.Store, groups[root], rp.AsOf, rows[:0])
 				if res.err == nil {
 					res.events = int64(len(rows))
+					// Each row goes to the shard of the stream it was archived
+					// from, arriving at its event time.
 					ts := analytics.NewTester(analytics.Options{})
 					for i := range rows {
-						rec = appendRecord(rec[:0], &rows[i])
-						ts.Send(time.UnixMicro(rows[i].Time), string(rec))
+						r := &rows[i]
+						sh := ts.Companies
+						if r.Stream == event.StreamJobs {
+							sh = ts.Jobs
+						}
+						rec = appendRecord(rec[:0], r)
+						sh.Apply(rec, r.Time/1000, r.SequenceNumber)
 					}
 					res.tenants = ts.Tenants(rp.AsOf)
 				}
@@ -119,14 +128,15 @@ func ReplayArchive(ctx context.Context, opts Options) (*Replay, error) {
 			}
 		}
 	}()
-	var firstErr error
 	for range roots {
-		res := <-results
-		if ctx.Err() != nil && firstErr == nil {
-			firstErr = ctx.Err()
+		var res result
+		select {
+		case res = <-results:
+		case <-ctx.Done():
+			return nil, ctx.Err() // the feeder stopped: some roots give no result
 		}
-		if res.err != nil && firstErr == nil {
-			firstErr = res.err
+		if res.err != nil {
+			return nil, res.err
 		}
 		rp.Files += res.files
 		rp.Events += res.events
@@ -134,12 +144,6 @@ func ReplayArchive(ctx context.Context, opts Options) (*Replay, error) {
 		for id, t := range res.tenants {
 			rp.Tenants[id] = *t
 		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	if firstErr != nil {
-		return nil, firstErr
 	}
 	return rp, nil
 }
@@ -147,12 +151,12 @@ func ReplayArchive(ctx context.Context, opts Options) (*Replay, error) {
 // replayTenant reads one tenant's events files and returns, appended to
 // rows, its events up to asOf in the order they replay: event time, then
 // arrival, then sequence number.
-func replayTenant(ctx context.Context, store objstore.Store, files []catalog.File, asOf time.Time, rows []parquetfile.EventRow, rec []byte) (_ []parquetfile.EventRow, _ []byte, nfiles int, later int64, err error) {
+func replayTenant(ctx context.Context, store objstore.Store, files []catalog.File, asOf time.Time, rows []parquetfile.EventRow) (_ []parquetfile.EventRow, nfiles int, later int64, err error) {
 	limit := asOf.UnixMicro()
 	for _, f := range files {
 		rs, err := readEvents(ctx, store, f)
 		if err != nil {
-			return rows, rec, nfiles, later, err
+			return rows, nfiles, later, err
 		}
 		nfiles++
 		for _, r := range rs {
@@ -164,15 +168,21 @@ func replayTenant(ctx context.Context, store objstore.Store, files []catalog.Fil
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b parquetfile.EventRow) int {
-		if a.Time != b.Time {
-			return cmpInt(a.Time, b.Time)
+		if c := cmp.Compare(a.Time, b.Time); c != 0 {
+			return c
 		}
-		if a.Arrival != b.Arrival {
-			return cmpInt(a.Arrival, b.Arrival)
+		if c := cmp.Compare(a.Arrival, b.Arrival); c != 0 {
+			return c
 		}
-		return seqCompare(a.SequenceNumber, b.SequenceNumber)
+		switch {
+		case catalog.SeqLess(a.SequenceNumber, b.SequenceNumber):
+			return -1
+		case catalog.SeqLess(b.SequenceNumber, a.SequenceNumber):
+			return 1
+		}
+		return 0
 	})
-	return rows, rec, nfiles, later, nil
+	return rows, nfiles, later, nil
 }
 
 func readEvents(ctx context.Context, store objstore.Store, f catalog.File) ([]parquetfile.EventRow, error) {
@@ -185,24 +195,6 @@ func readEvents(ctx context.Context, store objstore.Store, f catalog.File) ([]pa
 		return nil, fmt.Errorf("%s/%s: %w", f.Bucket, f.Key, err)
 	}
 	return rows, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// seqCompare compares decimal sequence numbers.
-func seqCompare(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	return strings.Compare(a, b)
 }
 
 // appendRecord appends the event of an archived row as a CloudEvent in

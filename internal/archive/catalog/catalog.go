@@ -84,8 +84,8 @@ func isDigits(s string) bool {
 	return true
 }
 
-// seqLess compares decimal sequence numbers.
-func seqLess(a, b string) bool {
+// SeqLess reports whether the decimal sequence number a is below b.
+func SeqLess(a, b string) bool {
 	if len(a) != len(b) {
 		return len(a) < len(b)
 	}
@@ -94,7 +94,7 @@ func seqLess(a, b string) bool {
 
 // contains reports whether f's sequence range holds g's (same shard).
 func (f File) contains(g File) bool {
-	return f.Shard == g.Shard && f.Key != g.Key && !seqLess(g.First, f.First) && !seqLess(f.Last, g.Last)
+	return f.Shard == g.Shard && f.Key != g.Key && !SeqLess(g.First, f.First) && !SeqLess(f.Last, g.Last)
 }
 
 // List returns every archive file, sorted by bucket and key.
@@ -171,7 +171,7 @@ func Verify(ctx context.Context, store objstore.Store, layout objstore.Layout) (
 			if row.Stream != f.Stream || dateOf(row.Time) != f.Date || row.Shard != f.Shard {
 				problem("%s: row %s is of stream %s, shard %s, date %s", where, row.ID, row.Stream, row.Shard, dateOf(row.Time))
 			}
-			if seqLess(row.SequenceNumber, f.First) || seqLess(f.Last, row.SequenceNumber) {
+			if SeqLess(row.SequenceNumber, f.First) || SeqLess(f.Last, row.SequenceNumber) {
 				problem("%s: row %s has sequence number %s, outside the file's range", where, row.ID, row.SequenceNumber)
 			}
 			k := row.Stream + "/" + row.Shard + "/" + row.SequenceNumber
@@ -234,7 +234,7 @@ func Compact(ctx context.Context, store objstore.Store, layout objstore.Layout, 
 				keep = append(keep, f)
 			}
 		}
-		sort.Slice(keep, func(i, j int) bool { return seqLess(keep[i].First, keep[j].First) })
+		sort.Slice(keep, func(i, j int) bool { return SeqLess(keep[i].First, keep[j].First) })
 		// Merge runs of files up to maxBytes.
 		for start := 0; start < len(keep); {
 			end, size := start, int64(0)

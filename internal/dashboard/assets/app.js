@@ -264,7 +264,8 @@ function tenantPage(id) {
           <ul class="drivers">${(t.risk.drivers || []).map((d) => `<li>${esc(d.text)} <span class="muted">(${d.contribution >= 0 ? "+" : ""}${d.contribution.toFixed(2)})</span></li>`).join("")}</ul>`;
       }
       const sub = series(t.days, r.dates, "jobsSubmitted");
-      const term = series(t.days, r.dates, "jobsSucceeded").map((v, i) => v + series(t.days, r.dates, "jobsFailed")[i]);
+      const failed = series(t.days, r.dates, "jobsFailed");
+      const term = series(t.days, r.dates, "jobsSucceeded").map((v, i) => v + failed[i]);
       chart("c-tdays", [{ label: "submitted" }, { label: "terminated" }, { label: "cancelled" }],
         [r.dates, sub, term, series(t.days, r.dates, "jobsCancelled")]);
       const hours = t.hours || [];
