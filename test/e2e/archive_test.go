@@ -110,7 +110,10 @@ func TestArchiveKill9ExactlyOnce(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 3))
 	dataDir := t.TempDir()
-	args := []string{"--archive-file-bytes", "65536", "--archive-file-age", "100ms"}
+	// Files of about twenty records: many partitions get several, so the
+	// compaction below has merges to be killed in, however fast the
+	// machine sends.
+	args := []string{"--archive-file-bytes", "4096", "--archive-file-age", "100ms"}
 	srv := startServerIn(t, dataDir, args...)
 	g := sim.New(sim.Config{Seed: seed % 1000, Tenants: 25, Start: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)})
 	hc := &http.Client{Timeout: 10 * time.Second}
@@ -204,7 +207,10 @@ func TestArchiveKill9ExactlyOnce(t *testing.T) {
 	// Compaction, killed with SIGKILL after a random number of merges and
 	// run again, then run to the end: still every event exactly once, in
 	// fewer files.
-	before := countFiles(t, dataDir)
+	before, mergeable := countFiles(t, dataDir)
+	if mergeable < 10 {
+		t.Fatalf("only %d of the archive's partitions have several files; the compaction test needs more", mergeable)
+	}
 	killed := 0
 	for range 4 {
 		if !compactKilled(t, dataDir, rng) {
@@ -224,7 +230,7 @@ func TestArchiveKill9ExactlyOnce(t *testing.T) {
 		}
 	}
 	runCmd(t, 2*time.Minute, "", os.Environ(), binary(t), "archive", "compact", "--data", dataDir)
-	after := countFiles(t, dataDir)
+	after, left := countFiles(t, dataDir)
 	count = map[string]int{}
 	rows = readArchive(t, dataDir)
 	for _, r := range rows {
@@ -235,10 +241,10 @@ func TestArchiveKill9ExactlyOnce(t *testing.T) {
 			t.Fatalf("after compaction killed %d times: event %s archived %d times", killed, id, count[id])
 		}
 	}
-	if len(rows) != len(sent) || after >= before || killed == 0 {
-		t.Fatalf("after compaction killed %d times: %d rows for %d events, %d files (%d before)", killed, len(rows), len(sent), after, before)
+	if len(rows) != len(sent) || after >= before || killed == 0 || left != 0 {
+		t.Fatalf("after compaction killed %d times: %d rows for %d events, %d files (%d before), %d partitions still with several", killed, len(rows), len(sent), after, before, left)
 	}
-	t.Logf("compaction killed %d times: %d files merged into %d", killed, before, after)
+	t.Logf("compaction killed %d times: %d files, %d partitions with several, merged into %d", killed, before, mergeable, after)
 	if out := runCmd(t, time.Minute, "", os.Environ(), binary(t), "archive", "verify", "--data", dataDir); !strings.Contains(out, ": 0 problems") {
 		t.Errorf("archive verify after compaction: %s", out)
 	}
@@ -282,18 +288,27 @@ func compactKilled(t *testing.T, dataDir string, rng *rand.Rand) bool {
 	return true
 }
 
-// countFiles counts the events files of the local archive under dataDir.
-func countFiles(t *testing.T, dataDir string) int {
+// countFiles counts the events files of the local archive under dataDir,
+// and the partitions where one shard has several (what compaction merges).
+func countFiles(t *testing.T, dataDir string) (files, several int) {
 	t.Helper()
-	n := 0
+	perShard := map[string]int{}
 	err := filepath.WalkDir(filepath.Join(dataDir, "buckets"), func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".parquet") && strings.Contains(path, "/events/") && !strings.HasPrefix(d.Name(), ".") {
-			n++
+			files++
+			// <shard>-<first>-<last>.parquet
+			name := d.Name()
+			for range 2 {
+				name = name[:strings.LastIndexByte(name, '-')]
+			}
+			if perShard[filepath.Dir(path)+"/"+name]++; perShard[filepath.Dir(path)+"/"+name] == 2 {
+				several++
+			}
 		}
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return files, several
 }
