@@ -115,7 +115,7 @@ func TestScoringWithAWSCLI(t *testing.T) {
 		Drivers   []json.RawMessage
 	}
 	decodeJSON(t, string(body), &gw)
-	if math.Abs(gw.Score-cli.Score) > 1e-12 || gw.Churn != (cli.PredictedLabel == 1) || gw.CompanyID != "c1" || gw.Model != "churn" || len(gw.Drivers) != 3 {
+	if math.Abs(gw.Score-cli.Score) > 1e-12 || gw.Churn != (cli.PredictedLabel == 1) || gw.CompanyID != "c1" || gw.Model != "churn@"+m.Checksum || len(gw.Drivers) != 3 {
 		t.Fatalf("assess-churn %s; invoke-endpoint scored %v", body, cli.Score)
 	}
 

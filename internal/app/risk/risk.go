@@ -159,7 +159,7 @@ func (s *Service) RescoreChanged() int {
 		return 0
 	}
 	now := s.o.Now()
-	modelID := name + "@" + m.Checksum
+	modelID := scoring.ModelID(name, m)
 	scoredAt := now.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	n := 0
 	var x []float64 // encoded into again and again; kept only when it changed

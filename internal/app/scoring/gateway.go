@@ -91,7 +91,7 @@ func (s *Service) assess(r *http.Request) (*assessResponse, *apiError) {
 		return nil, aerr
 	}
 	return &assessResponse{CompanyID: p.CompanyID, Churn: sc.churn, Score: sc.score, Threshold: sc.threshold,
-		Model: endpoint, Drivers: sc.drivers}, nil
+		Model: sc.model, Drivers: sc.drivers}, nil
 }
 
 // endpointParam returns the endpoint a gateway request names (?model=),
@@ -117,7 +117,13 @@ type scored struct {
 	score, threshold float64
 	churn            bool
 	drivers          []model.Driver
+	model            string // ModelID
 }
+
+// ModelID names the model that gave a score: the endpoint and the model
+// file's checksum, as in "churn@sha256:…". Live risk, the tenant risk API
+// and the gateway all say it so.
+func ModelID(endpoint string, m *model.Model) string { return endpoint + "@" + m.Checksum }
 
 // score encodes facts with the endpoint's model and scores them through
 // the predictor. If the row is refused because the model was swapped for
@@ -141,7 +147,7 @@ func (s *Service) score(ctx context.Context, endpoint string, facts model.Facts)
 		case err == nil:
 			p := preds[0]
 			return scored{score: p.Score, threshold: m.Threshold, churn: p.PredictedLabel == 1,
-				drivers: m.Explain(x, &facts, topDrivers)}, nil
+				drivers: m.Explain(x, &facts, topDrivers), model: ModelID(endpoint, m)}, nil
 		case errors.Is(err, ErrNoEndpoint):
 			return scored{}, &apiError{http.StatusServiceUnavailable, restapi.CodeUnavailable,
 				fmt.Sprintf("the model endpoint %s does not exist (%v); deploy it, or start tenantpulse serve without --sagemaker-region and --sagemaker-endpoint-url to score in process", endpoint, err)}

@@ -116,7 +116,7 @@ func TestSameScoreEveryPath(t *testing.T) {
 		`{"companyID":"c1","industry":"retail","revenue":"9270","employees":" 4635 ","job30":"3","job90":56.0,"monthlyFee":4.46e2,"totalFee":1476}`,
 	} {
 		a, _ := assess(t, srv.URL, payload, 200)
-		if a.CompanyID != "c1" || a.Model != "churn" {
+		if a.CompanyID != "c1" || a.Model != "churn@"+m.Checksum || !strings.HasPrefix(m.Checksum, "sha256:") {
 			t.Fatalf("%+v", a)
 		}
 		check("assess-churn", a.Score, a.Threshold, a.Churn, a.Drivers)
@@ -129,7 +129,7 @@ func TestSameScoreEveryPath(t *testing.T) {
 	var r riskBody
 	decode(t, b, &r)
 	check("risk", r.Score, r.Threshold, r.Churn, r.Drivers)
-	if r.ID != "c1" || r.Model != "churn" || r.ScoredAt != "2026-03-11T00:00:00.000Z" || r.Band != Band(r.Score, r.Threshold, r.Churn) {
+	if r.ID != "c1" || r.Model != "churn@"+m.Checksum || r.ScoredAt != "2026-03-11T00:00:00.000Z" || r.Band != Band(r.Score, r.Threshold, r.Churn) {
 		t.Fatalf("%+v", r)
 	}
 

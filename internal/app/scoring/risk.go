@@ -143,5 +143,5 @@ func (s *Service) risk(r *http.Request) (*riskResponse, *apiError) {
 		return nil, aerr
 	}
 	return &riskResponse{ID: id, Score: sc.score, Churn: sc.churn, Band: Band(sc.score, sc.threshold, sc.churn),
-		Threshold: sc.threshold, Drivers: sc.drivers, Model: endpoint, ScoredAt: now.UTC().Format(timeLayout)}, nil
+		Threshold: sc.threshold, Drivers: sc.drivers, Model: sc.model, ScoredAt: now.UTC().Format(timeLayout)}, nil
 }
