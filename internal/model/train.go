@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -589,13 +590,18 @@ func labelCounts(y []float64) (pos, neg float64) {
 // chooseThreshold returns the score threshold that maximizes criterion on
 // scores with labels y (ties broken towards 0.5).
 func chooseThreshold(scores, y []float64, criterion string) float64 {
-	cands := slices.Clone(scores)
-	cands = append(cands, 0.5)
-	slices.Sort(cands)
-	cands = slices.Compact(cands)
+	// One sweep over the scores in ascending order: at each candidate t,
+	// the rows below it are the ones predicted retained.
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+	pos, neg := labelCounts(y)
+	var posBelow, negBelow float64
 	best, bestT := -1.0, 0.5
-	for _, t := range cands {
-		m := Evaluate(scores, y, t)
+	consider := func(t float64) {
+		m := metricsOf(pos-posBelow, neg-negBelow, negBelow, posBelow)
 		v := m.Accuracy
 		if criterion == "f1" {
 			v = m.F1
@@ -603,6 +609,27 @@ func chooseThreshold(scores, y []float64, criterion string) float64 {
 		if v > best+1e-12 || (math.Abs(v-best) <= 1e-12 && math.Abs(t-0.5) < math.Abs(bestT-0.5)) {
 			best, bestT = v, t
 		}
+	}
+	half := false // 0.5 is a candidate too, in its place
+	for i := 0; i < len(idx); {
+		t := scores[idx[i]]
+		if !half && 0.5 <= t {
+			half = true
+			if t != 0.5 {
+				consider(0.5)
+			}
+		}
+		consider(t)
+		for ; i < len(idx) && scores[idx[i]] == t; i++ {
+			if y[idx[i]] == 1 {
+				posBelow++
+			} else {
+				negBelow++
+			}
+		}
+	}
+	if !half {
+		consider(0.5)
 	}
 	return bestT
 }
@@ -624,7 +651,15 @@ func Evaluate(scores, y []float64, threshold float64) Metrics {
 			tn++
 		}
 	}
-	m := Metrics{Rows: len(scores), AUC: AUC(scores, y)}
+	m := metricsOf(tp, fp, tn, fn)
+	m.Rows, m.AUC = len(scores), AUC(scores, y)
+	return m
+}
+
+// metricsOf returns accuracy, precision, recall and F1 from the counts of
+// a confusion matrix.
+func metricsOf(tp, fp, tn, fn float64) Metrics {
+	var m Metrics
 	if n := tp + fp + tn + fn; n > 0 {
 		m.Accuracy = (tp + tn) / n
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"slices"
@@ -333,5 +334,51 @@ func TestTrainHeldOutOneLabel(t *testing.T) {
 	_, err := Train(spec, rows, Options{Seed: 1, Now: fixedNow})
 	if err == nil || !strings.Contains(err.Error(), "held-out rows (every fifth) are all of one label") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// TestChooseThresholdSweep checks the one-sweep threshold search against
+// trying every candidate with Evaluate, on scores with many ties, scores
+// all on one side of 0.5, and one label only.
+func TestChooseThresholdSweep(t *testing.T) {
+	brute := func(scores, y []float64, criterion string) float64 {
+		cands := append(slices.Clone(scores), 0.5)
+		slices.Sort(cands)
+		best, bestT := -1.0, 0.5
+		for _, t := range slices.Compact(cands) {
+			m := Evaluate(scores, y, t)
+			v := m.Accuracy
+			if criterion == "f1" {
+				v = m.F1
+			}
+			if v > best+1e-12 || (math.Abs(v-best) <= 1e-12 && math.Abs(t-0.5) < math.Abs(bestT-0.5)) {
+				best, bestT = v, t
+			}
+		}
+		return bestT
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for trial := range 2000 {
+		n := rng.IntN(40)
+		levels := 1 + rng.IntN(12) // few levels: many ties
+		lo, hi := 0.0, 1.0
+		switch trial % 4 {
+		case 1:
+			hi = 0.5 // every score at or below 0.5
+		case 2:
+			lo = 0.5
+		}
+		scores, y := make([]float64, n), make([]float64, n)
+		for i := range n {
+			scores[i] = lo + (hi-lo)*float64(rng.IntN(levels+1))/float64(levels)
+			if trial%7 != 3 && rng.Float64() < scores[i] {
+				y[i] = 1
+			}
+		}
+		for _, c := range []string{"accuracy", "f1"} {
+			if got, want := chooseThreshold(scores, y, c), brute(scores, y, c); got != want {
+				t.Fatalf("trial %d, %s: threshold %v, trying every candidate gives %v (scores %v, labels %v)", trial, c, got, want, scores, y)
+			}
+		}
 	}
 }
