@@ -61,7 +61,7 @@ func TestProfileAndUsers(t *testing.T) {
 		MonthlyFee: 200, TotalFee: 100 + 200, Created: "2026-10-16T12:00:00.000Z",
 		Users: 2, UsersAdded: 3, UsersDeleted: 1, ActiveUsers7d: 1, ActiveUsers30d: 1,
 		Logins: 3, Logoffs: 1, SessionTimeouts: 1, OpenSessions: 1, AvgSessionSeconds: (3600 + 1800) / 2,
-		LastActivity: "2026-11-23T12:00:00.000Z"}
+		LastActivity: "2026-11-23T12:00:00.000Z", JobsTrend: 1} // no jobs: no pace to fall below
 	if tn != want {
 		t.Fatalf("tenant\n got %+v\nwant %+v", tn, want)
 	}
@@ -92,11 +92,17 @@ func TestJobWindowsEdges(t *testing.T) {
 		if tn.Jobs30d != j30 || tn.Jobs90d != j90 {
 			t.Errorf("at %s: jobs30d %d jobs90d %d, want %d %d", asOf, tn.Jobs30d, tn.Jobs90d, j30, j90)
 		}
+		if want := float64(j30) * 3 / float64(j90); tn.JobsTrend != want {
+			t.Errorf("at %s: jobsTrend %v, want %v", asOf, tn.JobsTrend, want)
+		}
 	}
 	f(midnight, 2, 4) // D: j4, j5 | j2, j3, j4, j5
 	f(midnight.Add(day-time.Nanosecond), 2, 4)
 	f(midnight.Add(day), 1, 3)  // D+1: j5 | j3, j4, j5 (j2 fell out)
 	f(midnight.Add(-day), 1, 4) // D-1: j4 | j1 (D-90 is the first of D-1's 90), j2, j3, j4; j5 is later
+	if tn := mustTenant(t, ts, "b", midnight.Add(200*day)); tn.Jobs90d != 0 || tn.JobsTrend != 1 {
+		t.Errorf("with no job in 90 days: jobs90d %d, jobsTrend %v; want 0 and 1", tn.Jobs90d, tn.JobsTrend)
+	}
 	tn := mustTenant(t, ts, "b", midnight)
 	if tn.JobsSubmitted != 5 || tn.JobsTerminated != 2 || tn.JobsSucceeded != 1 || tn.JobsFailed != 1 || tn.JobsCancelled != 1 ||
 		tn.RunningJobs != 2 || tn.DataBytes != 5000 || tn.CancelRate != 0.2 || tn.LastActivity != "2026-11-25T23:59:59.999Z" {

@@ -78,6 +78,9 @@ func (c *companyPart) fill(t *Tenant, asOf int64) {
 	t.Name, t.Industry, t.Sentiment, t.Plan = p.name, p.industry, p.sentiment, p.plan
 	t.Revenue, t.Employees, t.MonthlyFee = p.revenue, p.employees, p.monthlyFee
 	t.Created, t.Deleted = fmtTime(p.created), fmtTime(p.deleted)
+	if t.Jobs90d == 0 {
+		t.JobsTrend = 1 // no jobs part filled (yet): no pace to fall below
+	}
 	t.TotalFee = p.totalFee(asOf)
 	t.Users = c.usersAdded - c.usersDeleted
 	t.UsersAdded, t.UsersDeleted = c.usersAdded, c.usersDeleted
@@ -115,6 +118,10 @@ func (j *jobsPart) fill(t *Tenant, asOf int64) {
 				t.Jobs30d += int64(s.Submitted)
 			}
 		}
+	}
+	t.JobsTrend = 1
+	if t.Jobs90d > 0 {
+		t.JobsTrend = float64(t.Jobs30d) * 3 / float64(t.Jobs90d)
 	}
 	t.setLastActivity(j.lastActivity)
 }

@@ -43,6 +43,7 @@ type Tenant struct {
 	JobsCancelled  int64   `json:"jobsCancelled"`
 	Jobs30d        int64   `json:"jobs30d"`
 	Jobs90d        int64   `json:"jobs90d"`
+	JobsTrend      float64 `json:"jobsTrend"` // jobs30d*3 / jobs90d: the last 30 days against the 90-day pace; 1 when jobs90d is 0
 	RunningJobs    int64   `json:"runningJobs"`
 	CancelRate     float64 `json:"cancelRate"` // jobsCancelled / jobsSubmitted, 0 when none
 	DataBytes      int64   `json:"dataBytes"`  // sum of job.submitted dataSize

@@ -109,10 +109,22 @@ func TestDashboard(t *testing.T) {
 	if number(tenantsText) != summary.Tenants || number(usersText) != summary.Users {
 		t.Errorf("the overview shows %s tenants and %s users; /v1/summary says %d and %d", tenantsText, usersText, summary.Tenants, summary.Users)
 	}
-	if want := fmt.Sprintf("%d of %d tenants", list.Total, list.Total); countText != want {
+	if want := fmt.Sprintf("%d of %d tenants", list.Total, list.Total); strings.ReplaceAll(countText, ",", "") != want {
 		t.Errorf("the table says %q, want %q", countText, want)
 	}
 	b.shot("overview")
+
+	// The server pages the table: with 10 rows a page, the table shows 10
+	// and offers more; "Show more" adds the next 10.
+	b.eval("ten rows a page", `state.page = state.rows = 10; refresh(); true`, nil)
+	b.waitJS("a page of 10", `document.querySelectorAll("#tenants tbody tr").length === 10 && !document.querySelector("#t-more").hidden`)
+	if got, want := strings.ReplaceAll(b.text("#t-count"), ",", ""), fmt.Sprintf("the first 10 of %d of %d tenants", list.Total, list.Total); got != want {
+		t.Errorf("with a page of 10 the table says %q, want %q", got, want)
+	}
+	b.run("show more", chromedp.Click("#t-more"))
+	b.waitJS("20 rows", `document.querySelectorAll("#tenants tbody tr").length === 20`)
+	b.eval("all rows", `state.page = state.rows = 500; refresh(); true`, nil)
+	b.waitJS("every row", fmt.Sprintf(`document.querySelectorAll("#tenants tbody tr").length === %d && document.querySelector("#t-more").hidden`, list.Total))
 
 	// Sort by jobs in 30 days, ascending (a second click), and compare with the API's order.
 	b.run("sort by jobs30d", chromedp.Click(`th button[data-sort="jobs30d"]`))
@@ -134,7 +146,7 @@ func TestDashboard(t *testing.T) {
 	b.run("sort by name with the keyboard", chromedp.Focus(`th button[data-sort="name"]`), chromedp.KeyEvent(kb.Enter))
 	b.waitJS("ascending names", `document.querySelector('th[aria-sort="ascending"] button[data-sort="name"]') !== null`)
 	names := rows(1)
-	if !slices.IsSortedFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }) || len(names) != len(list.Tenants) {
+	if !slices.IsSorted(names) || len(names) != len(list.Tenants) { // the API's order: byte by byte
 		t.Errorf("sorted by name the table reads %v", names)
 	}
 
@@ -172,6 +184,39 @@ func TestDashboard(t *testing.T) {
 	// The other pages.
 	b.run("the risk page", chromedp.Navigate(srv.url+"/#/risk"))
 	b.waitJS("the risk page", `document.querySelectorAll("#risky tbody tr .band").length > 0 && document.querySelector("#c-pace canvas") !== null`)
+	// Its tables are the API's: live tenants by risk, and by jobsTrend
+	// (those with jobs in 90 days).
+	column := func(table string) []string {
+		var out []string
+		b.eval("read "+table, fmt.Sprintf(`[...document.querySelectorAll("#%s tbody tr")].map(r => r.children[0].innerText.trim())`, table), &out)
+		return out
+	}
+	var risky, slow struct {
+		Tenants []struct {
+			ID, Name string
+			Jobs90d  int64
+			Risk     *struct{ Score float64 }
+		}
+	}
+	getJSON(t, srv.url+"/v1/tenants?status=live&sort=risk&order=desc&limit=30", &risky)
+	getJSON(t, srv.url+"/v1/tenants?status=live&sort=jobsTrend&order=asc&limit=15", &slow)
+	var wantRisky, wantSlow []string
+	for _, tn := range risky.Tenants {
+		if tn.Risk != nil {
+			wantRisky = append(wantRisky, tn.Name)
+		}
+	}
+	for _, tn := range slow.Tenants {
+		if tn.Jobs90d > 0 {
+			wantSlow = append(wantSlow, tn.Name)
+		}
+	}
+	if got := column("risky"); !slices.Equal(got, wantRisky) {
+		t.Errorf("the risk page lists %v by risk; the API says %v", got, wantRisky)
+	}
+	if got := column("pace"); !slices.Equal(got, wantSlow) || len(got) == 0 {
+		t.Errorf("the risk page lists %v below pace; the API says %v", got, wantSlow)
+	}
 	b.shot("risk")
 	b.run("the model page", chromedp.Navigate(srv.url+"/#/model"))
 	b.waitJS("the model page", fmt.Sprintf(`document.querySelector("#m-auc") && document.querySelector("#m-auc").innerText === %q && document.querySelector("#c-roc canvas") !== null`, strconv.FormatFloat(m.Metrics.AUC, 'f', 4, 64)))

@@ -97,7 +97,7 @@ type deadLettersPage struct {
 }
 
 func (a *API) listTenants(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r, "sort", "order", "industry", "q", "limit", "cursor", "asOf")
+	q, err := query(r, "sort", "order", "industry", "q", "status", "limit", "cursor", "asOf")
 	if err != nil {
 		badRequest(w, err)
 		return
@@ -113,6 +113,10 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, fmt.Errorf("order %q is not asc or desc", q["order"]))
 		return
 	}
+	if s := q["status"]; s != "" && s != statusLive && s != statusDeleted {
+		badRequest(w, fmt.Errorf("status %q is not %s or %s", s, statusLive, statusDeleted))
+		return
+	}
 	limit, err := parseLimit(q["limit"])
 	if err != nil {
 		badRequest(w, err)
@@ -123,7 +127,7 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
-	sel := selection{Sort: sortName, Order: order, Industry: q["industry"], Q: q["q"]}
+	sel := selection{Sort: sortName, Order: order, Industry: q["industry"], Q: q["q"], Status: q["status"]}
 	var after *entry
 	if q["cursor"] != "" {
 		c, err := decodeCursor(q["cursor"])
@@ -148,6 +152,9 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if needle != "" && !containsFold(t.ID, needle) && !containsFold(t.Name, needle) {
+			continue
+		}
+		if (sel.Status == statusLive && t.Deleted != "") || (sel.Status == statusDeleted && t.Deleted == "") {
 			continue
 		}
 		entries = append(entries, entry{id: t.ID, i: int32(i)})
@@ -453,6 +460,7 @@ var sortFields = []sortField{
 	intField("jobsCancelled", func(t *analytics.Tenant) int64 { return t.JobsCancelled }),
 	intField("jobs30d", func(t *analytics.Tenant) int64 { return t.Jobs30d }),
 	intField("jobs90d", func(t *analytics.Tenant) int64 { return t.Jobs90d }),
+	floatField("jobsTrend", func(t *analytics.Tenant) float64 { return t.JobsTrend }),
 	intField("runningJobs", func(t *analytics.Tenant) int64 { return t.RunningJobs }),
 	floatField("cancelRate", func(t *analytics.Tenant) float64 { return t.CancelRate }),
 	intField("dataBytes", func(t *analytics.Tenant) int64 { return t.DataBytes }),
@@ -524,13 +532,20 @@ type selection struct {
 	Order    string `json:"order"`
 	Industry string `json:"industry,omitempty"`
 	Q        string `json:"q,omitempty"`
+	Status   string `json:"status,omitempty"`
 }
+
+// The values of /v1/tenants' status filter.
+const (
+	statusLive    = "live"    // not deleted
+	statusDeleted = "deleted" // tenant.deleted seen
+)
 
 // same reports whether o selects the same tenants in the same order; the
 // filters ignore case, and so does this.
 func (s selection) same(o selection) bool {
 	return s.Sort == o.Sort && s.Order == o.Order && strings.EqualFold(s.Industry, o.Industry) &&
-		strings.ToLower(s.Q) == strings.ToLower(o.Q)
+		strings.ToLower(s.Q) == strings.ToLower(o.Q) && s.Status == o.Status
 }
 
 func (s selection) String() string {
@@ -540,6 +555,9 @@ func (s selection) String() string {
 	}
 	if s.Q != "" {
 		v.Set("q", s.Q)
+	}
+	if s.Status != "" {
+		v.Set("status", s.Status)
 	}
 	return v.Encode()
 }

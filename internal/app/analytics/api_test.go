@@ -288,6 +288,10 @@ func TestTenantsFilter(t *testing.T) {
 	f("q=T-01", func(x *analytics.Tenant) bool { return strings.Contains(x.ID, "t-01") })
 	f("q=acme&industry=Retail", func(x *analytics.Tenant) bool { return acme(x) && retail(x) })
 	f("q=labs+1", func(x *analytics.Tenant) bool { return strings.Contains(strings.ToLower(x.Name), "labs 1") })
+	live := func(x *analytics.Tenant) bool { return x.Deleted == "" }
+	f("status=live", live)
+	f("status=deleted", func(x *analytics.Tenant) bool { return !live(x) })
+	f("status=live&industry=retail&q=acme", func(x *analytics.Tenant) bool { return live(x) && retail(x) && acme(x) })
 
 	var p page
 	getJSON(t, ts, "/v1/tenants?industry=nothing", &p)
@@ -303,7 +307,7 @@ func TestTenantsFilter(t *testing.T) {
 func TestTenantsPages(t *testing.T) {
 	src := newFake(300)
 	ts := startAPI(t, src)
-	for _, query := range []string{"sort=id", "sort=jobs30d&order=desc", "sort=name&industry=retail", "sort=risk&q=acme", "sort=revenue&order=asc"} {
+	for _, query := range []string{"sort=id", "sort=jobs30d&order=desc", "sort=name&industry=retail", "sort=risk&q=acme", "sort=revenue&order=asc", "sort=jobsTrend&status=live"} {
 		var whole page
 		getJSON(t, ts, "/v1/tenants?limit=1000&"+query, &whole)
 		for _, limit := range []int{1, 7, 1000} {
@@ -362,6 +366,7 @@ func TestTenantsCursorMisuse(t *testing.T) {
 		"sort=jobs30d&order=desc&industry=finance&q=acme",
 		"sort=jobs30d&order=desc&industry=retail",
 		"sort=jobs30d&order=desc&industry=retail&q=acm",
+		"sort=jobs30d&order=desc&industry=retail&q=acme&status=live",
 	} {
 		wantError(t, ts, "GET", "/v1/tenants?"+q+c, 400, "InvalidRequest", "cursor", "sort=jobs30d", "order=desc")
 	}
@@ -381,6 +386,8 @@ func TestBadParams(t *testing.T) {
 	f("/v1/tenants?sort=bogus", `"bogus"`, "jobs30d", "activeUsers30d", "lastActivity", "risk")
 	f("/v1/tenants?sort=Jobs30d", "jobs30d")
 	f("/v1/tenants?order=up", `"up"`, "asc", "desc")
+	f("/v1/tenants?status=gone", `"gone"`, "live", "deleted")
+	f("/v1/tenants?status=Live", `"Live"`, "live", "deleted")
 	f("/v1/tenants?limit=0", "limit", "1 to 1000")
 	f("/v1/tenants?limit=1001", "limit", "1 to 1000")
 	f("/v1/tenants?limit=ten", "limit", "1 to 1000")

@@ -70,6 +70,13 @@ func newFake(n int) *fakeSource {
 			CancelRate:     float64(i%5) / 10,
 			DataBytes:      int64(i%8) << 30,
 		}
+		t.JobsTrend = 1
+		if t.Jobs90d > 0 {
+			t.JobsTrend = float64(t.Jobs30d) * 3 / float64(t.Jobs90d)
+		}
+		if i%7 == 5 {
+			t.Deleted = time.Date(2026, 11, 1+i%20, 8, 0, 0, 0, time.UTC).Format(timeLayout)
+		}
 		if i%4 != 0 {
 			t.LastActivity = time.Date(2026, 11, 20+i%5, 10, 0, 0, 0, time.UTC).Format(timeLayout)
 		}

@@ -4,12 +4,14 @@
 "use strict";
 
 const REFRESH_MS = 2000;
+const ROWS = 500; // rows of the tenants table a page shows, and each "Show more" adds
 const DAY = 86400000;
 const state = { range: Number(localStorage.getItem("tp.range")) || 30, sort: "jobs30d", order: "desc",
-  industry: "", q: "", rate: [] };
+  industry: "", q: "", page: ROWS, rows: ROWS, rate: [] }; // the table shows rows, adding page at a time
 const charts = new Map(); // element id -> uPlot
 let page = null;          // {name, update}
 let inFlight = false;
+let again = false;       // a refresh was asked for while one was in flight
 let generation = 0;       // bumped on navigation; a stale refresh does not draw
 
 const $ = (sel, el = document) => el.querySelector(sel);
@@ -36,19 +38,6 @@ async function api(path) {
 // apiOr returns fallback when the resource is absent (404) or unavailable (503).
 async function apiOr(path, fallback) {
   try { return await api(path); } catch (e) { if (e.status === 404 || e.status === 503) return fallback; throw e; }
-}
-
-// allTenants reads every page of /v1/tenants.
-async function allTenants(params = "") {
-  let out = [], cursor = "", total = 0;
-  for (let i = 0; i < 20; i++) {
-    const r = await api(`/v1/tenants?limit=1000${params}${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
-    out = out.concat(r.tenants);
-    total = r.total;
-    if (!r.next) break;
-    cursor = r.next;
-  }
-  return { tenants: out, total };
 }
 
 // The time range: the last state.range UTC days, today included.
@@ -134,12 +123,6 @@ const columns = [
   { key: "cancelRate", label: "Cancel rate", num: true }, { key: "risk", label: "Risk" },
 ];
 
-function sortValue(t, key) {
-  if (key === "risk") return t.risk ? t.risk.score : -1;
-  const v = t[key];
-  return typeof v === "string" ? v.toLowerCase() : (v ?? -Infinity);
-}
-
 function overviewPage() {
   $("#main").innerHTML = `
     <h1>Overview</h1>
@@ -161,9 +144,11 @@ function overviewPage() {
       <div class="tablewrap"><table id="tenants">
         <thead><tr>${columns.map((c) => `<th class="${c.num ? "num" : ""}" aria-sort="none"><button type="button" data-sort="${c.key}">${c.label}</button></th>`).join("")}</tr></thead>
         <tbody></tbody></table></div>
+      <p><button type="button" id="t-more" hidden>Show more</button></p>
     </section>`;
-  $("#f-industry").addEventListener("change", (e) => { state.industry = e.target.value; refresh(); });
-  $("#f-q").addEventListener("input", (e) => { state.q = e.target.value; refresh(); });
+  $("#f-industry").addEventListener("change", (e) => { state.industry = e.target.value; state.rows = state.page; refresh(); });
+  $("#f-q").addEventListener("input", (e) => { state.q = e.target.value; state.rows = state.page; refresh(); });
+  $("#t-more").addEventListener("click", () => { state.rows += state.page; refresh(); });
   $("#tenants thead").addEventListener("click", (e) => {
     const b = e.target.closest("button[data-sort]");
     if (!b) return;
@@ -177,12 +162,18 @@ function overviewPage() {
     name: "overview",
     async update() {
       const r = range();
-      const [sum, list] = await Promise.all([api(`/v1/summary?from=${r.from}&to=${r.to}`), allTenants()]);
-      const top = list.tenants.slice().sort((a, b) => b.jobs30d - a.jobs30d).slice(0, 5);
+      // The server sorts, filters and pages the table: the browser holds
+      // the rows it shows, however many tenants there are.
+      const q = state.q.trim();
+      const sel = `sort=${state.sort}&order=${state.order}` + (state.industry ? `&industry=${encodeURIComponent(state.industry)}` : "") +
+        (q ? `&q=${encodeURIComponent(q)}` : "");
+      const [sum, list, best] = await Promise.all([api(`/v1/summary?from=${r.from}&to=${r.to}`),
+        api(`/v1/tenants?limit=${state.rows}&${sel}`), api("/v1/tenants?sort=jobs30d&order=desc&limit=5")]);
+      const top = best.tenants;
       const tops = await Promise.all(top.map((t) => api(`/v1/tenants/${encodeURIComponent(t.id)}?from=${r.from}&to=${r.to}`)));
-      return { r, sum, list, top, tops };
+      return { r, sum, list, all: best.total, top, tops };
     },
-    draw({ r, sum, list, top, tops }) {
+    draw({ r, sum, list, all, top, tops }) {
       $("#n-tenants").textContent = num(sum.tenants);
       $("#n-users").textContent = num(sum.users);
       $("#n-active").textContent = num(sum.activeUsers30d);
@@ -201,17 +192,14 @@ function overviewPage() {
         sel.innerHTML = `<option value="">all</option>` + inds.map((k) => `<option value="${esc(k)}">${esc(k)}</option>`).join("");
         sel.value = state.industry;
       }
-      const q = state.q.trim().toLowerCase();
-      let rows = list.tenants.filter((t) => (!state.industry || (t.industry || "").toLowerCase() === state.industry.toLowerCase()) &&
-        (!q || t.id.toLowerCase().includes(q) || (t.name || "").toLowerCase().includes(q)));
-      const dir = state.order === "asc" ? 1 : -1;
-      rows.sort((a, b) => { const x = sortValue(a, state.sort), y = sortValue(b, state.sort); return x < y ? -dir : x > y ? dir : a.id < b.id ? -1 : 1; });
-      $("#t-count").textContent = `${rows.length} of ${list.total} tenants`;
+      const rows = list.tenants;
+      $("#t-count").textContent = (rows.length < list.total ? `the first ${num(rows.length)} of ` : "") + `${num(list.total)} of ${num(all)} tenants`;
+      $("#t-more").hidden = rows.length >= list.total;
       for (const th of document.querySelectorAll("#tenants th")) {
         const k = th.querySelector("button").dataset.sort;
         th.setAttribute("aria-sort", k === state.sort ? (state.order === "asc" ? "ascending" : "descending") : "none");
       }
-      const html = rows.slice(0, 1000).map((t) => `<tr data-id="${esc(t.id)}">
+      const html = rows.map((t) => `<tr data-id="${esc(t.id)}">
         <td><a href="#/tenant/${encodeURIComponent(t.id)}">${esc(t.name || t.id)}</a>${t.deleted ? ' <span class="muted">(churned)</span>' : ""}</td>
         <td>${esc(t.industry)}</td><td class="num">${num(t.users)}</td><td>${day(t.lastActivity)}</td>
         <td class="num">${num(t.jobs30d)}</td><td class="num">${num(t.jobs90d)}</td><td class="num">${pct(t.cancelRate)}</td><td>${band(t.risk)}</td></tr>`).join("");
@@ -292,13 +280,15 @@ function riskPage() {
     </div>`;
   return {
     name: "risk",
-    async update() { return allTenants("&sort=risk&order=desc"); },
-    draw(list) {
-      const live = list.tenants.filter((t) => !t.deleted);
-      const risky = live.filter((t) => t.risk).slice(0, 30);
+    async update() {
+      const [risky, slow] = await Promise.all([api("/v1/tenants?status=live&sort=risk&order=desc&limit=30"),
+        api("/v1/tenants?status=live&sort=jobsTrend&order=asc&limit=15")]);
+      return { risky: risky.tenants.filter((t) => t.risk), slow: slow.tenants };
+    },
+    draw({ risky, slow }) {
       $("#risky tbody").innerHTML = risky.map((t) => `<tr><td><a href="#/tenant/${encodeURIComponent(t.id)}">${esc(t.name || t.id)}</a></td><td>${esc(t.industry)}</td><td>${band(t.risk)}</td><td>${esc(t.risk.drivers && t.risk.drivers[0] ? t.risk.drivers[0].text : "")}</td></tr>`).join("")
         || `<tr><td colspan="4" class="muted">no tenant is scored yet: deploy a model (PUT /v1/models/churn)</td></tr>`;
-      const pace = live.filter((t) => t.jobs90d > 0).map((t) => ({ t, ratio: (t.jobs30d * 3) / t.jobs90d })).sort((a, b) => a.ratio - b.ratio || (a.t.id < b.t.id ? -1 : 1)).slice(0, 15);
+      const pace = slow.filter((t) => t.jobs90d > 0).map((t) => ({ t, ratio: t.jobsTrend }));
       $("#pace tbody").innerHTML = pace.map(({ t, ratio }) => `<tr><td><a href="#/tenant/${encodeURIComponent(t.id)}">${esc(t.name || t.id)}</a></td><td class="num">${num(t.jobs30d)}</td><td class="num">${num(t.jobs90d)}</td><td class="num">${ratio.toFixed(2)}</td></tr>`).join("");
       chart("c-pace", [{ label: "30 d / 90-day pace" }], [pace.map((_, i) => i), pace.map((p) => p.ratio)], { bars: true, xlabels: pace.map((p) => p.t.name || p.t.id), xlabel: "tenant" });
     },
@@ -421,8 +411,10 @@ function route() {
 }
 
 async function refresh() {
-  if (inFlight || !page) return;
+  if (!page) return;
+  if (inFlight) { again = true; return; }
   inFlight = true;
+  again = false;
   const gen = generation, p = page;
   try {
     const data = await p.update();
@@ -436,6 +428,7 @@ async function refresh() {
     if (gen === generation) { showError(e); $("#live").classList.add("stale"); }
   } finally {
     inFlight = false;
+    if (again) refresh(); // the state changed meanwhile (a sort, a filter, a keystroke)
   }
 }
 
