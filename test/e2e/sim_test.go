@@ -97,7 +97,7 @@ func TestSimulateKinesisResume(t *testing.T) {
 	s := startServer(t)
 	truth := filepath.Join(t.TempDir(), "truth.json")
 	settings := []string{"--history", "3d", "--tenants", "20", "--seed", "7", "--now", simNow}
-	out := simulate(t, append(settings, "--via", "kinesis", "--endpoint", s.url, "--truth", truth, "--duration", "3s")...)
+	out := simulate(t, append(settings, "--via", "kinesis", "--endpoint", s.url, "--truth", truth, "--duration", "6s")...)
 	t.Logf("first run:\n%s", out)
 
 	events, times := storedEvents(t, s.url, 7)
@@ -107,7 +107,7 @@ func TestSimulateKinesisResume(t *testing.T) {
 	}
 	want := simOut(t, n, settings...)
 	checkStored(t, events, times, want)
-	if !strings.Contains(string(want[n-1]), `"time":"2026-11-25T10:00:0`) {
+	if !strings.Contains(string(want[n-1]), `"time":"2026-11-25T10:00:`) { // live: in the minute after --now
 		t.Errorf("the last event %s is not live", want[n-1])
 	}
 
