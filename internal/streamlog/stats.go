@@ -9,8 +9,10 @@ import (
 // RateWindow is the span over which ShardStats averages write rates.
 const RateWindow = 60 * time.Second
 
-// rateSlots is the number of one-second slots in a shard's rate ring.
-const rateSlots = int64(RateWindow / time.Second)
+// RateSeconds is the number of one-second slots in a shard's rate ring.
+const RateSeconds = int(RateWindow / time.Second)
+
+const rateSlots = int64(RateSeconds)
 
 // ShardStats counts the writes a shard acknowledged since the store was
 // opened, whichever API made them.
@@ -26,6 +28,9 @@ type ShardStats struct {
 	// time, the current second included), divided by its seconds.
 	RecordsPerSecond float64
 	BytesPerSecond   float64
+	// RecentRecords are the records that arrived in each second of the
+	// RateWindow, oldest first: the last is the second of now.
+	RecentRecords [RateSeconds]uint64
 }
 
 // writeStats counts a shard's acknowledged writes. The committer updates
@@ -62,8 +67,9 @@ func (w *writeStats) add(n, b, end uint64, arrivalMs int64) {
 	w.mu.Unlock()
 }
 
-// recent sums the counts of the RateWindow seconds ending with nowSec.
-func (w *writeStats) recent(nowSec int64) (records, bytes uint64) {
+// recent sums the counts of the RateWindow seconds ending with nowSec,
+// and puts each second's records in perSec, oldest first.
+func (w *writeStats) recent(nowSec int64, perSec *[RateSeconds]uint64) (records, bytes uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, s := range w.slots {
@@ -72,6 +78,9 @@ func (w *writeStats) recent(nowSec int64) (records, bytes uint64) {
 		if s.sec > nowSec-rateSlots {
 			records += s.records
 			bytes += s.bytes
+			if i := s.sec - nowSec + rateSlots - 1; i < rateSlots {
+				perSec[i] += s.records
+			}
 		}
 	}
 	return records, bytes
@@ -79,7 +88,11 @@ func (w *writeStats) recent(nowSec int64) (records, bytes uint64) {
 
 // Stats returns the shard's write counters and rates as of now (the
 // store's clock).
-func (sh *Shard) Stats() ShardStats {
+func (sh *Shard) Stats() ShardStats { return sh.StatsAt(sh.opts.Now()) }
+
+// StatsAt returns the shard's write counters and rates as of now, so that
+// the shards of a view share one clock reading.
+func (sh *Shard) StatsAt(now time.Time) ShardStats {
 	w := &sh.stats
 	st := ShardStats{Records: w.records.Load(), Bytes: w.bytes.Load()}
 	if end := w.end.Load(); end > sh.openEnd {
@@ -87,7 +100,7 @@ func (sh *Shard) Stats() ShardStats {
 	} else if sh.hasPrevLast {
 		st.LastSeq, st.HasLastSeq = sh.prevLast, true
 	}
-	r, b := w.recent(sh.opts.Now().Unix())
+	r, b := w.recent(now.Unix(), &st.RecentRecords)
 	secs := float64(rateSlots)
 	st.RecordsPerSecond, st.BytesPerSecond = float64(r)/secs, float64(b)/secs
 	return st

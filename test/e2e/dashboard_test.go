@@ -230,6 +230,9 @@ func TestDashboard(t *testing.T) {
 	b.shot("model")
 	b.run("the system page", chromedp.Navigate(srv.url+"/#/system"))
 	b.waitJS("the system page", `document.querySelectorAll("#proc tbody tr").length === 4 && document.querySelectorAll("#streams tbody tr").length >= 4`)
+	// The writes chart has the last minute from its first answer: the
+	// login posted above is in it.
+	b.waitJS("the writes of the last minute", `charts.get("c-rate") !== undefined && charts.get("c-rate").data[0].length >= 60 && charts.get("c-rate").data[1].some((n) => n > 0)`)
 	b.shot("system")
 
 	// A phone's width: nothing wider than the screen but the table, which scrolls.

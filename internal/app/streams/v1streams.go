@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
@@ -28,8 +29,11 @@ import (
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 type streamsView struct {
-	RateWindowSeconds int          `json:"rateWindowSeconds"`
-	Streams           []streamView `json:"streams"`
+	RateWindowSeconds int `json:"rateWindowSeconds"`
+	// RecentEnd is the start of the current second, the last of every
+	// stream's RecentRecords.
+	RecentEnd string       `json:"recentEnd"`
+	Streams   []streamView `json:"streams"`
 }
 
 type streamView struct {
@@ -44,6 +48,7 @@ type streamView struct {
 	Bytes            uint64      `json:"bytesWritten"`
 	RecordsPerSecond float64     `json:"recordsPerSecond"`
 	BytesPerSecond   float64     `json:"bytesPerSecond"`
+	RecentRecords    []uint64    `json:"recentRecords"` // per second of the rate window, oldest first, ending with RecentEnd's
 	Shards           []shardView `json:"shards"`
 }
 
@@ -80,23 +85,26 @@ func (s *Service) v1Streams(w http.ResponseWriter, r *http.Request) {
 		restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest, msg)
 		return
 	}
-	out := streamsView{RateWindowSeconds: int(streamlog.RateWindow.Seconds()), Streams: []streamView{}}
+	now := s.opts.Now()
+	out := streamsView{RateWindowSeconds: int(streamlog.RateWindow.Seconds()),
+		RecentEnd: now.UTC().Truncate(time.Second).Format(timeLayout), Streams: []streamView{}}
 	for _, st := range s.store.Streams() {
-		out.Streams = append(out.Streams, s.streamView(st))
+		out.Streams = append(out.Streams, s.streamView(st, now))
 	}
 	restapi.WriteJSON(w, http.StatusOK, &out)
 }
 
-func (s *Service) streamView(st *streamlog.Stream) streamView {
+func (s *Service) streamView(st *streamlog.Stream, now time.Time) streamView {
 	info := st.Info()
 	v := streamView{
 		Name: info.Name, Status: "ACTIVE", ARN: streamARN(s.opts.Region, info.Name), Mode: info.Mode,
 		ShardCount: info.ShardCount, RetentionHours: info.RetentionHours,
 		Created: info.Created.UTC().Format(timeLayout), Shards: make([]shardView, 0, len(st.Shards())),
+		RecentRecords: make([]uint64, streamlog.RateSeconds),
 	}
 	var recPerSec, bytesPerSec float64
 	for _, sh := range st.Shards() {
-		stats := sh.Stats()
+		stats := sh.StatsAt(now)
 		start, end := sh.HashKeyRange()
 		sv := shardView{
 			ShardID: sh.ID(), StartingHashKey: start.String(), EndingHashKey: end.String(),
@@ -111,6 +119,9 @@ func (s *Service) streamView(st *streamlog.Stream) streamView {
 		v.Bytes += stats.Bytes
 		recPerSec += stats.RecordsPerSecond
 		bytesPerSec += stats.BytesPerSecond
+		for i, n := range stats.RecentRecords {
+			v.RecentRecords[i] += n
+		}
 	}
 	v.RecordsPerSecond, v.BytesPerSecond = round3(recPerSec), round3(bytesPerSec)
 	return v

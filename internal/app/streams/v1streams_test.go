@@ -23,19 +23,21 @@ import (
 
 // v1Streams mirrors the GET /v1/streams response.
 type v1Streams struct {
-	RateWindowSeconds int `json:"rateWindowSeconds"`
+	RateWindowSeconds int    `json:"rateWindowSeconds"`
+	RecentEnd         string `json:"recentEnd"`
 	Streams           []struct {
-		Name             string  `json:"name"`
-		Status           string  `json:"status"`
-		ARN              string  `json:"arn"`
-		Mode             string  `json:"mode"`
-		ShardCount       int     `json:"shardCount"`
-		RetentionHours   int     `json:"retentionHours"`
-		Created          string  `json:"created"`
-		Records          uint64  `json:"recordsWritten"`
-		Bytes            uint64  `json:"bytesWritten"`
-		RecordsPerSecond float64 `json:"recordsPerSecond"`
-		BytesPerSecond   float64 `json:"bytesPerSecond"`
+		Name             string   `json:"name"`
+		Status           string   `json:"status"`
+		ARN              string   `json:"arn"`
+		Mode             string   `json:"mode"`
+		ShardCount       int      `json:"shardCount"`
+		RetentionHours   int      `json:"retentionHours"`
+		Created          string   `json:"created"`
+		Records          uint64   `json:"recordsWritten"`
+		Bytes            uint64   `json:"bytesWritten"`
+		RecordsPerSecond float64  `json:"recordsPerSecond"`
+		BytesPerSecond   float64  `json:"bytesPerSecond"`
+		RecentRecords    []uint64 `json:"recentRecords"`
 		Shards           []struct {
 			ShardID            string  `json:"shardId"`
 			StartingHashKey    string  `json:"startingHashKey"`
@@ -183,9 +185,19 @@ func TestV1StreamsCountsWritesFromBothAPIs(t *testing.T) {
 		t.Fatalf("POST /v1/events: %d %s", resp.StatusCode, reply)
 	}
 
-	check := func(what string, v v1Streams, perSecond bool) {
+	// at is the index in recentRecords of the writes' second (-1: out of
+	// the window).
+	check := func(what string, v v1Streams, perSecond bool, at int) {
 		t.Helper()
 		for _, s := range v.Streams {
+			if len(s.RecentRecords) != 60 {
+				t.Fatalf("%s: %s has %d recentRecords, want 60", what, s.Name, len(s.RecentRecords))
+			}
+			for i, n := range s.RecentRecords {
+				if want := map[bool]uint64{true: s.Records}[i == at]; n != want {
+					t.Errorf("%s: %s wrote %d records in second %d of the window (%v), want %d", what, s.Name, n, i, s.RecentRecords, want)
+				}
+			}
 			want := storedShards(t, c, s.Name)
 			var records, bytes uint64
 			for _, sh := range s.Shards {
@@ -221,7 +233,10 @@ func TestV1StreamsCountsWritesFromBothAPIs(t *testing.T) {
 		}
 	}
 	v = getV1Streams(t, url)
-	check("after the writes", v, true)
+	check("after the writes", v, true, 59)
+	if v.RecentEnd != "2026-11-25T10:00:00.000Z" {
+		t.Errorf("recentEnd %q, want the start of the clock's second", v.RecentEnd)
+	}
 	for i, want := range []uint64{1, 1, 41} {
 		if s := v.Streams[i]; s.Records != want || s.RecordsPerSecond <= 0 || s.BytesPerSecond <= 0 {
 			t.Errorf("%s: %d records at %v records/s, %v bytes/s; want %d at a positive rate", s.Name, s.Records, s.RecordsPerSecond, s.BytesPerSecond, want)
@@ -229,10 +244,14 @@ func TestV1StreamsCountsWritesFromBothAPIs(t *testing.T) {
 	}
 
 	clock.Advance(59 * time.Second) // the writes' second is still in the window
-	check("59 s later", getV1Streams(t, url), true)
+	v = getV1Streams(t, url)
+	check("59 s later", v, true, 0)
+	if v.RecentEnd != "2026-11-25T10:00:59.000Z" {
+		t.Errorf("59 s later recentEnd is %q", v.RecentEnd)
+	}
 	clock.Advance(time.Second) // and now it is not
 	v = getV1Streams(t, url)
-	check("60 s later", v, false)
+	check("60 s later", v, false, -1)
 	if v.Streams[2].Records != 41 {
 		t.Errorf("jobs: %d records after the window, want 41 still", v.Streams[2].Records)
 	}

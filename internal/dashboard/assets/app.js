@@ -7,7 +7,8 @@ const REFRESH_MS = 2000;
 const ROWS = 500; // rows of the tenants table a page shows, and each "Show more" adds
 const DAY = 86400000;
 const state = { range: Number(localStorage.getItem("tp.range")) || 30, sort: "jobs30d", order: "desc",
-  industry: "", q: "", page: ROWS, rows: ROWS, rate: [] }; // the table shows rows, adding page at a time
+  industry: "", q: "", page: ROWS, rows: ROWS, // the table shows rows, adding page at a time
+  writes: new Map() }; // Unix second -> records written then, all streams, for the last 10 minutes
 const charts = new Map(); // element id -> uPlot
 let page = null;          // {name, update}
 let inFlight = false;
@@ -352,7 +353,7 @@ function modelPage() {
 function systemPage() {
   $("#main").innerHTML = `<h1>System</h1>
     <div class="grid">
-      <section class="panel"><h2>Writes per second, all streams</h2><div class="chart" id="c-rate"></div></section>
+      <section class="panel"><h2>Records written per second, all streams</h2><div class="chart" id="c-rate"></div></section>
       <section class="panel"><h2>Archive</h2><dl class="profile" id="s-archive"></dl></section>
     </div>
     <section class="panel"><h2>Streams and shards</h2><div class="tablewrap"><table id="streams"><thead><tr><th>Stream</th><th>Shard</th><th class="num">Retention (h)</th><th class="num">Records written</th><th class="num">Records/s</th><th class="num">Bytes/s</th><th>Last sequence number</th></tr></thead><tbody></tbody></table></div></section><br>
@@ -367,17 +368,20 @@ function systemPage() {
     },
     draw({ streams, proc, dead, arch }) {
       const rows = [];
-      let rate = 0;
+      // Each answer has the last 60 seconds (the current one still
+      // counting): they replace what an earlier answer said of them.
+      const end = Date.parse(streams.recentEnd) / 1000, secs = new Map();
       for (const s of streams.streams || []) {
-        rate += s.recordsPerSecond || 0;
+        (s.recentRecords || []).forEach((n, i, all) => { const t = end - (all.length - 1 - i); secs.set(t, (secs.get(t) || 0) + n); });
         for (const sh of s.shards || []) {
           rows.push(`<tr><td>${esc(s.name)}</td><td>${esc(sh.shardId)}</td><td class="num">${num(s.retentionHours)}</td><td class="num">${num(sh.recordsWritten)}</td><td class="num">${fmt2.format(sh.recordsPerSecond || 0)}</td><td class="num">${num(sh.bytesPerSecond)}</td><td class="muted">${esc(sh.lastSequenceNumber || "–")}</td></tr>`);
         }
       }
       $("#streams tbody").innerHTML = rows.join("") || `<tr><td colspan="7" class="muted">no streams</td></tr>`;
-      state.rate.push([Date.now() / 1000, rate]);
-      if (state.rate.length > 300) state.rate.shift();
-      chart("c-rate", [{ label: "records/s" }], [state.rate.map((p) => p[0]), state.rate.map((p) => p[1])]);
+      for (const [t, n] of secs) state.writes.set(t, n);
+      for (const t of state.writes.keys()) if (t <= end - 600) state.writes.delete(t);
+      const ts = [...state.writes.keys()].sort((a, b) => a - b);
+      chart("c-rate", [{ label: "records" }], [ts, ts.map((t) => state.writes.get(t))]);
       $("#proc tbody").innerHTML = proc.shards.map((s) => `<tr><td>${esc(s.stream)}</td><td>${esc(s.shard)}</td><td class="num">${num(s.millisBehindLatest)}</td><td class="num">${num(s.records)}</td><td class="num">${num(s.events)}</td><td class="num">${num(s.duplicates)}</td><td class="num">${num(s.deadLetters)}</td><td>${when(s.watermark)}</td><td>${when(s.lastCheckpoint)}</td></tr>`).join("");
       $("#s-dl-total").textContent = `(${num(dead.total)} in all)`;
       $("#dead tbody").innerHTML = dead.deadLetters.map((d) => `<tr><td>${when(d.arrival)}</td><td>${esc(d.stream)}</td><td>${esc(d.tenantid || "–")}</td><td>${esc(d.reason)}</td></tr>`).join("") || `<tr><td colspan="4" class="muted">none</td></tr>`;
