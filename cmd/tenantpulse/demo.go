@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
@@ -114,6 +115,8 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	o.Endpoint = base
 	o.TruthPath = filepath.Join(cfg.Data, "demo-truth.json")
 	o.Log = log.With("component", "simulator")
+	var resumed atomic.Bool
+	o.OnResume = func(int64) { resumed.Store(true) }
 	o.OnBackfill = func(tr sim.Truth) {
 		select {
 		case backfilled <- tr:
@@ -136,7 +139,11 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for done := false; !done; {
 		select {
 		case tr := <-backfilled:
-			fmt.Fprintf(stdout, "simulator: history sent (%d events, %d tenants) in %.1fs\n", tr.Events, len(tr.Tenants), time.Since(started).Seconds())
+			verb := "sent"
+			if resumed.Load() {
+				verb = "resumed from the streams, none sent again"
+			}
+			fmt.Fprintf(stdout, "simulator: history %s (%d events, %d tenants) in %.1fs\n", verb, tr.Events, len(tr.Tenants), time.Since(started).Seconds())
 			if err := demoModel(ctx, base, tr, *modelType, o.Seed, stdout); err != nil {
 				if ctx.Err() == nil {
 					// The rest runs on: the dashboard shows no risk until a model is deployed.

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -17,9 +18,12 @@ import (
 func TagKey(seed uint64) string { return "tenantpulse.simulator." + strconv.FormatUint(seed, 10) }
 
 // Progress is a run's settings and progress as stored in its tag:
-// "v1 tenants=300 start=<unixms> live=<unixms> rate=200 acked=<ordinal> at=<unixms>".
+// "v1 tenants=300 start=<unixms> live=<unixms> rate=200 acked=<ordinal> at=<unixms>[ clean=1]".
 // acked is the highest ordinal up to which every event has been
 // acknowledged (-1: none); at is the wall-clock time it was written.
+// clean=1 says the run that wrote it stopped with every event it sent
+// acknowledged, so no event after acked is stored and a resume need not
+// read the streams; a resume clears it before sending anything.
 type Progress struct {
 	Tenants int
 	Start   int64 // unix ms
@@ -27,11 +31,16 @@ type Progress struct {
 	Rate    float64
 	Acked   int64
 	At      int64 // unix ms
+	Clean   bool
 }
 
 func (p Progress) String() string {
-	return fmt.Sprintf("v1 tenants=%d start=%d live=%d rate=%s acked=%d at=%d",
+	s := fmt.Sprintf("v1 tenants=%d start=%d live=%d rate=%s acked=%d at=%d",
 		p.Tenants, p.Start, p.Live, strconv.FormatFloat(p.Rate, 'f', -1, 64), p.Acked, p.At)
+	if p.Clean {
+		s += " clean=1"
+	}
+	return s
 }
 
 // ParseProgress parses a tag value written by Progress.String.
@@ -61,6 +70,11 @@ func ParseProgress(s string) (Progress, error) {
 			p.Acked, err = strconv.ParseInt(v, 10, 64)
 		case "at":
 			p.At, err = strconv.ParseInt(v, 10, 64)
+		case "clean":
+			if v != "0" && v != "1" {
+				err = errors.New("not 0 or 1")
+			}
+			p.Clean = v == "1"
 		default:
 			continue // written by a later version: ignore
 		}

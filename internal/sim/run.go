@@ -35,6 +35,9 @@ type Options struct {
 	// event is delivered (on a resumed run whose backfill was done, before
 	// the first event sent).
 	OnBackfill func(Truth)
+	// OnResume, if set, is called when the run resumes from stored
+	// progress, with the events replayed silently, before any is sent.
+	OnResume func(replayed int64)
 
 	Log      *slog.Logger
 	Progress io.Writer // where progress goes ("" none)
@@ -48,6 +51,7 @@ type Summary struct {
 	Skipped    int64 // found already stored on resume
 	Resumed    bool
 	Replayed   int64 // events regenerated silently on resume
+	Scanned    bool  // on resume, the streams were read for events sent but not acknowledged (the last run did not stop cleanly)
 	Delivered  int64
 	Duplicates int64
 	Retried    int64
@@ -115,12 +119,27 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 			}
 		}
 		sum.Replayed = g.Generated()
-		since := time.UnixMilli(prog.At).Add(-time.Minute)
-		var err error
-		if found, err = readStreams(ctx, kc, o.Seed, prog.Acked, since); err != nil {
-			return sum, fmt.Errorf("cannot read the streams to resume: %w", err)
+		if prog.Clean {
+			// The last run stopped with everything it sent acknowledged:
+			// nothing after acked is stored. Clear the mark before this run
+			// sends anything, so that a crash of it is not taken as clean.
+			prog.Clean = false
+			prog.At = time.Now().UnixMilli()
+			if err := writeProgress(ctx, kc, o.Seed, prog); err != nil {
+				return sum, fmt.Errorf("cannot store the run's progress: %w", err)
+			}
+		} else {
+			since := time.UnixMilli(prog.At).Add(-time.Minute)
+			var err error
+			if found, err = readStreams(ctx, kc, o.Seed, prog.Acked, since); err != nil {
+				return sum, fmt.Errorf("cannot read the streams to resume: %w", err)
+			}
+			sum.Scanned = true
 		}
-		o.Log.Info("resuming", "tag", prog.String(), "replayed", sum.Replayed, "alreadyStored", len(found))
+		o.Log.Info("resuming", "tag", prog.String(), "replayed", sum.Replayed, "scanned", sum.Scanned, "alreadyStored", len(found))
+		if o.OnResume != nil {
+			o.OnResume(sum.Replayed)
+		}
 	}
 	var maxFound int64 = -1
 	for ord := range found {
@@ -326,8 +345,11 @@ func (r *runner) send(ctx context.Context, clock func() time.Time, found map[int
 	close(tagStop)
 	<-tagDone
 	// The last progress, with a context of its own: ctx may have ended.
+	// Clean when every event generated (so every one sent) is
+	// acknowledged.
 	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	r.prog.Clean = err == nil && r.g.Generated()-1 == r.tr.acked()
 	if perr := r.storeProgress(tctx); perr != nil && err == nil {
 		err = perr
 	}

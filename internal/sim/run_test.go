@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -322,7 +323,10 @@ func TestKinesisSendAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Acked = 1500
+	if !p.Clean || p.Acked != 1999 {
+		t.Fatalf("after a clean stop the tag says %s; want acked=1999 clean=1", p)
+	}
+	p.Acked, p.Clean = 1500, false
 	if err := writeProgress(ctx, kc, 7, p); err != nil {
 		t.Fatal(err)
 	}
@@ -333,13 +337,75 @@ func TestKinesisSendAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sum.Resumed || sum.Replayed != 1501 || sum.Skipped != 499 || sum.Sent != 500 || sum.Last != 2499 {
-		t.Fatalf("resumed run: %+v; want resumed, 1501 replayed, 499 skipped, 500 sent up to 2499", sum)
+	if !sum.Resumed || !sum.Scanned || sum.Replayed != 1501 || sum.Skipped != 499 || sum.Sent != 500 || sum.Last != 2499 {
+		t.Fatalf("resumed run: %+v; want resumed, the streams scanned, 1501 replayed, 499 skipped, 500 sent up to 2499", sum)
 	}
 	o.Tenants, o.History, o.Now = 10, 2*24*time.Hour, runNow
 	checkExactlyOnce(t, readAll(t, kc), expected(t, o, 2500))
 	if p, _, _ := readProgress(ctx, kc, 7); p.Acked != 2499 {
 		t.Fatalf("stored acked %d, want 2499", p.Acked)
+	}
+}
+
+// TestResumeAfterCleanStop: a run that stopped with everything it sent
+// acknowledged marks its progress clean, and the next run resumes without
+// reading the streams, after clearing the mark and before sending.
+func TestResumeAfterCleanStop(t *testing.T) {
+	f := &fakeEvents{accepted: map[string][]byte{}}
+	var mu sync.Mutex
+	sent := map[string]int{} // by id, over both runs
+	var kc *kinesis.Client
+	observe, cleanAtFirstSend := false, true
+	url, kc := testServer(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		for _, line := range bytes.Split(bytes.TrimSpace(body), []byte("\n")) {
+			var ev struct{ ID string }
+			json.Unmarshal(line, &ev)
+			sent[ev.ID]++
+		}
+		if observe {
+			observe = false
+			p, _, _ := readProgress(r.Context(), kc, 7)
+			cleanAtFirstSend = p.Clean
+		}
+		mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		f.ServeHTTP(w, r)
+	})
+	ctx := context.Background()
+	o := runOptions(url)
+	o.Count = 1000
+	if _, err := Run(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := readProgress(ctx, kc, 7); !p.Clean || p.Acked != 999 {
+		t.Fatalf("after a clean stop the tag says %s; want acked=999 clean=1", p)
+	}
+	mu.Lock()
+	observe = true
+	mu.Unlock()
+	o.Count = 500
+	sum, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Resumed || sum.Scanned || sum.Replayed != 1000 || sum.Sent != 500 {
+		t.Fatalf("resumed run: %+v; want resumed without a scan, 1000 replayed, 500 sent", sum)
+	}
+	if cleanAtFirstSend {
+		t.Fatal("the resumed run sent while the tag still said clean: a crash then would skip the scan")
+	}
+	if p, _, _ := readProgress(ctx, kc, 7); !p.Clean || p.Acked != 1499 {
+		t.Fatalf("after the second clean stop the tag says %s; want acked=1499 clean=1", p)
+	}
+	if len(sent) != 1500 {
+		t.Fatalf("%d distinct events sent over both runs, want 1500", len(sent))
+	}
+	for id, n := range sent {
+		if n != 1 {
+			t.Fatalf("event %s sent %d times", id, n)
+		}
 	}
 }
 
@@ -404,14 +470,17 @@ func TestTracker(t *testing.T) {
 
 func TestProgressRoundTrip(t *testing.T) {
 	p := Progress{Tenants: 300, Start: 1764064800000, Live: 1774432800000, Rate: 200.5, Acked: -1, At: 1774432801234}
-	got, err := ParseProgress(p.String())
-	if err != nil || got != p {
-		t.Fatalf("ParseProgress(%q) = %+v, %v", p.String(), got, err)
+	for _, clean := range []bool{false, true} {
+		p.Clean = clean
+		got, err := ParseProgress(p.String())
+		if err != nil || got != p || strings.Contains(p.String(), "clean") != clean {
+			t.Fatalf("ParseProgress(%q) = %+v, %v", p.String(), got, err)
+		}
 	}
 	if len(p.String()) > 256 {
 		t.Fatalf("tag value of %d characters", len(p.String()))
 	}
-	for _, bad := range []string{"", "v2 tenants=1", "v1 tenants=x start=1 live=1 rate=1 acked=1 at=1", "v1 tenants=1 start=1 live=1 rate=1 acked=1"} {
+	for _, bad := range []string{"", "v2 tenants=1", "v1 tenants=x start=1 live=1 rate=1 acked=1 at=1", "v1 tenants=1 start=1 live=1 rate=1 acked=1", "v1 tenants=1 start=1 live=1 rate=1 acked=1 at=1 clean=yes"} {
 		if _, err := ParseProgress(bad); err == nil {
 			t.Errorf("ParseProgress(%q) succeeded", bad)
 		}

@@ -75,6 +75,7 @@ func TestDemo(t *testing.T) {
 	// Again on the same data: it resumes, keeps the model, sends no history again.
 	demo = startDemo(t, dataDir)
 	base = demo.waitLine(regexp.MustCompile(`the dashboard is at (http://[0-9.:]+)/`), 30*time.Second)[1]
+	demo.waitLine(regexp.MustCompile(`^simulator: history resumed from the streams, none sent again \(`), 2*time.Minute)
 	demo.waitLine(regexp.MustCompile(`^model: churn is deployed .*; keeping it`), 2*time.Minute)
 	demo.waitLine(regexp.MustCompile(`^ready in `), time.Minute)
 	var streams struct {
