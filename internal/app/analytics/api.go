@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -160,20 +159,21 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request) {
 		entries = append(entries, entry{id: t.ID, i: int32(i)})
 		field.key(t, &entries[len(entries)-1])
 	}
+	total := len(entries)
 	compare := compareFunc(field.kind, order == "desc")
-	slices.SortFunc(entries, compare)
-
-	start := 0
 	if after != nil {
-		start = sort.Search(len(entries), func(i int) bool { return compare(entries[i], *after) > 0 })
+		entries = slices.DeleteFunc(entries, func(e entry) bool { return compare(e, *after) <= 0 })
 	}
-	end := min(start+limit, len(entries))
-	page := tenantsPage{Tenants: make([]analytics.Tenant, 0, end-start), Total: len(entries), AsOf: formatTime(asOf)}
-	for _, e := range entries[start:end] {
+	// The page is the first limit entries in order: selected, not all
+	// sorted, so a page of 100 of 100,000 tenants costs little more than
+	// reading them.
+	first, more := firstN(entries, limit, compare)
+	page := tenantsPage{Tenants: make([]analytics.Tenant, 0, len(first)), Total: total, AsOf: formatTime(asOf)}
+	for _, e := range first {
 		page.Tenants = append(page.Tenants, tenants[e.i])
 	}
-	if end < len(entries) {
-		last := entries[end-1]
+	if more {
+		last := first[len(first)-1]
 		page.Next = encodeCursor(cursor{V: cursorVersion, selection: sel, N: last.n, F: math.Float64bits(last.f), S: last.s, ID: last.id})
 	}
 	restapi.WriteJSON(w, http.StatusOK, page)
@@ -491,6 +491,46 @@ func sortFieldNames() []string {
 
 // compareFunc returns the order of entries by a key of kind k, descending
 // if desc, ties by id ascending.
+// firstN returns the n first of entries in the order of compare, sorted,
+// and whether there are more. It keeps the n smallest in a max-heap, so it
+// takes O(len(entries) log n) and reorders entries.
+func firstN(entries []entry, n int, compare func(a, b entry) int) ([]entry, bool) {
+	if len(entries) <= n {
+		slices.SortFunc(entries, compare)
+		return entries, false
+	}
+	h := entries[:n] // a max-heap: h[0] is the largest kept
+	for i := n/2 - 1; i >= 0; i-- {
+		siftDown(h, i, compare)
+	}
+	for _, e := range entries[n:] {
+		if compare(e, h[0]) < 0 {
+			h[0] = e
+			siftDown(h, 0, compare)
+		}
+	}
+	slices.SortFunc(h, compare)
+	return h, true
+}
+
+// siftDown restores the max-heap property of h below i.
+func siftDown(h []entry, i int, compare func(a, b entry) int) {
+	for {
+		big, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && compare(h[l], h[big]) > 0 {
+			big = l
+		}
+		if r < len(h) && compare(h[r], h[big]) > 0 {
+			big = r
+		}
+		if big == i {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
+}
+
 func compareFunc(k keyKind, desc bool) func(a, b entry) int {
 	sign := 1
 	if desc {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -644,6 +645,30 @@ func TestDocs(t *testing.T) {
 		name := strings.Split(strings.TrimPrefix(m.desc.String(), `Desc{fqName: "`), `"`)[0]
 		if !strings.Contains(doc, "`"+name+"`") {
 			t.Errorf("the docs do not name the metric %s", name)
+		}
+	}
+}
+
+// TestFirstN checks the page selection against sorting everything, for
+// pages smaller than, equal to and larger than the entries, with many
+// equal keys (the id breaks ties).
+func TestFirstN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for trial := range 500 {
+		n := rng.IntN(60)
+		entries := make([]entry, n)
+		for i := range entries {
+			entries[i] = entry{id: fmt.Sprintf("t-%03d", rng.IntN(1000)*1000+i), n: int64(rng.IntN(5)), f: float64(rng.IntN(4)), s: []string{"a", "b", ""}[rng.IntN(3)]}
+		}
+		kind := []keyKind{kindInt, kindFloat, kindString}[trial%3]
+		compare := compareFunc(kind, trial%2 == 0)
+		want := slices.Clone(entries)
+		slices.SortFunc(want, compare)
+		limit := 1 + rng.IntN(70)
+		got, more := firstN(slices.Clone(entries), limit, compare)
+		w := want[:min(limit, n)]
+		if !slices.EqualFunc(got, w, func(a, b entry) bool { return a.id == b.id }) || more != (n > limit) {
+			t.Fatalf("trial %d: first %d of %d: got %v (more %v), want %v", trial, limit, n, got, more, w)
 		}
 	}
 }
