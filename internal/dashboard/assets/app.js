@@ -41,6 +41,22 @@ async function apiOr(path, fallback) {
   try { return await api(path); } catch (e) { if (e.status === 404 || e.status === 503) return fallback; throw e; }
 }
 
+// firstRows reads the first n tenants of a /v1/tenants listing (params:
+// sort, order, filters), following the cursor in pages of at most
+// apiPage, the API's limit.
+let apiPage = 1000;
+async function firstRows(params, n) {
+  let out = [], cursor = "", total = 0;
+  while (out.length < n) {
+    const r = await api(`/v1/tenants?limit=${Math.min(apiPage, n - out.length)}&${params}${cursor ? "&cursor=" + encodeURIComponent(cursor) : ""}`);
+    out = out.concat(r.tenants);
+    total = r.total;
+    if (!r.next) break;
+    cursor = r.next;
+  }
+  return { tenants: out, total };
+}
+
 // The time range: the last state.range UTC days, today included.
 function range() {
   const today = new Date(new Date().toISOString().slice(0, 10) + "T00:00:00Z").getTime();
@@ -169,7 +185,7 @@ function overviewPage() {
       const sel = `sort=${state.sort}&order=${state.order}` + (state.industry ? `&industry=${encodeURIComponent(state.industry)}` : "") +
         (q ? `&q=${encodeURIComponent(q)}` : "");
       const [sum, list, best] = await Promise.all([api(`/v1/summary?from=${r.from}&to=${r.to}`),
-        api(`/v1/tenants?limit=${state.rows}&${sel}`), api("/v1/tenants?sort=jobs30d&order=desc&limit=5")]);
+        firstRows(sel, state.rows), api("/v1/tenants?sort=jobs30d&order=desc&limit=5")]);
       const top = best.tenants;
       const tops = await Promise.all(top.map((t) => api(`/v1/tenants/${encodeURIComponent(t.id)}?from=${r.from}&to=${r.to}`)));
       return { r, sum, list, all: best.total, top, tops };
