@@ -488,3 +488,70 @@ func TestProgressRoundTrip(t *testing.T) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// stallSender holds the first batch until release is closed and records
+// the latest event time of every batch it is given meanwhile.
+type stallSender struct {
+	mu       sync.Mutex
+	calls    int
+	release  chan struct{}
+	stallMin int64
+	maxWhile int64 // latest event time sent while the first batch stalled
+}
+
+func (s *stallSender) send(ctx context.Context, b *batch, st *Stats) error {
+	s.mu.Lock()
+	s.calls++
+	first := s.calls == 1
+	if first {
+		s.stallMin = b.minT
+	} else {
+		select {
+		case <-s.release:
+		default:
+			s.maxWhile = max(s.maxWhile, b.maxT)
+		}
+	}
+	s.mu.Unlock()
+	if first {
+		<-s.release
+	}
+	return nil
+}
+
+// TestPoolBoundsSpread: while one batch straggles, the others run at most
+// MaxSpread of event time ahead of it, so no event of it arrives further
+// behind than that; once it is done, the rest go.
+func TestPoolBoundsSpread(t *testing.T) {
+	snd := &stallSender{release: make(chan struct{})}
+	tr := newTracker(-1)
+	p := newPool(context.Background(), snd, &Stats{}, tr, 4, 10)
+	day := int64(24 * time.Hour)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 40 { // 40 batches of 10 events, a quarter day apart
+			b := p.get("")
+			for k := range 10 {
+				ord := int64(i*10 + k)
+				b.add([]byte("x"), Info{Ordinal: ord, Time: int64(i)*day/4 + int64(k)}, time.Now())
+			}
+			p.dispatch(b)
+		}
+	}()
+	time.Sleep(300 * time.Millisecond) // let the others run as far as they may
+	snd.mu.Lock()
+	ahead, calls := snd.maxWhile-snd.stallMin, snd.calls
+	snd.mu.Unlock()
+	if ahead > int64(MaxSpread) || calls < 5 {
+		t.Fatalf("while the first batch stalled, %d batches went, up to %v of event time ahead of it (at most %v allowed)", calls, time.Duration(ahead), MaxSpread)
+	}
+	close(snd.release)
+	<-done
+	if err := p.close(); err != nil {
+		t.Fatal(err)
+	}
+	if tr.acked() != 399 {
+		t.Fatalf("acked %d, want 399", tr.acked())
+	}
+}

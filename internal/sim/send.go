@@ -10,10 +10,11 @@ import (
 
 // batch is the events of one request: their JSON back to back in data.
 type batch struct {
-	stream string // the Kinesis stream (kinesis sender); "" for the event API
-	data   []byte
-	evs    []batchEvent
-	first  time.Time // when its first event was added
+	stream     string // the Kinesis stream (kinesis sender); "" for the event API
+	data       []byte
+	evs        []batchEvent
+	first      time.Time // when its first event was added
+	minT, maxT int64     // the earliest and latest event time in it, unix ns
 }
 
 type batchEvent struct {
@@ -24,8 +25,9 @@ type batchEvent struct {
 
 func (b *batch) add(line []byte, ev Info, now time.Time) {
 	if len(b.evs) == 0 {
-		b.first = now
+		b.first, b.minT, b.maxT = now, ev.Time, ev.Time
 	}
+	b.minT, b.maxT = min(b.minT, ev.Time), max(b.maxT, ev.Time)
 	off := len(b.data)
 	b.data = append(b.data, line...)
 	b.evs = append(b.evs, batchEvent{ordinal: ev.Ordinal, off: off, end: len(b.data), key: ev.TenantID})
@@ -141,10 +143,27 @@ type pool struct {
 	workers  sync.WaitGroup
 	errMu    sync.Mutex
 	err      error
+
+	// flying holds the batches dispatched and not yet done, for the
+	// event-time bound of dispatch; cond signals one leaving.
+	flyMu  sync.Mutex
+	cond   *sync.Cond
+	flying map[*batch]struct{}
 }
 
+// MaxSpread bounds how far apart in event time the batches in flight may
+// be: a batch is dispatched only when every batch still in flight starts
+// at most MaxSpread before its last event (or none is in flight). Batches
+// complete in any order, and a straggler (a slow request, a retry) would
+// otherwise let the others run days of backfill ahead of it; a server
+// refuses events further behind its watermark than its allowed lateness
+// (tenantpulse: 7 days by default) as too late.
+const MaxSpread = 4 * 24 * time.Hour
+
 func newPool(ctx context.Context, snd sender, st *Stats, tr *tracker, concurrency, batchSize int) *pool {
-	p := &pool{snd: snd, st: st, tr: tr, ch: make(chan *batch, concurrency), free: make(chan *batch, 2*concurrency+2)}
+	p := &pool{snd: snd, st: st, tr: tr, ch: make(chan *batch, concurrency), free: make(chan *batch, 2*concurrency+2),
+		flying: map[*batch]struct{}{}}
+	p.cond = sync.NewCond(&p.flyMu)
 	for range cap(p.free) {
 		p.free <- &batch{data: make([]byte, 0, batchSize*300), evs: make([]batchEvent, 0, batchSize)}
 	}
@@ -173,6 +192,10 @@ func (p *pool) work(ctx context.Context) {
 			}
 			p.tr.markDone(ords...)
 		}
+		p.flyMu.Lock()
+		delete(p.flying, b)
+		p.cond.Broadcast()
+		p.flyMu.Unlock()
 		b.reset()
 		p.free <- b
 		p.inflight.Done()
@@ -186,10 +209,27 @@ func (p *pool) get(stream string) *batch {
 	return b
 }
 
-// dispatch queues b for sending.
+// dispatch queues b for sending, once the batches in flight are within
+// MaxSpread of its last event.
 func (p *pool) dispatch(b *batch) {
+	p.flyMu.Lock()
+	for !p.fits(b) {
+		p.cond.Wait()
+	}
+	p.flying[b] = struct{}{}
+	p.flyMu.Unlock()
 	p.inflight.Add(1)
 	p.ch <- b
+}
+
+// fits reports whether b may fly with the batches in flight. flyMu is held.
+func (p *pool) fits(b *batch) bool {
+	for o := range p.flying {
+		if b.maxT-o.minT > int64(MaxSpread) {
+			return false
+		}
+	}
+	return true
 }
 
 // drain waits until every dispatched batch is done.

@@ -95,7 +95,22 @@ func TestDemo(t *testing.T) {
 	// The server alone on the demo's data: analytics equal the truth, the
 	// archive holds every event once.
 	srv := startServerIn(t, dataDir, "--archive-file-age", "200ms")
-	waitFor(t, time.Minute, 100*time.Millisecond, func() error { return compareTruth(t, srv.url, truth) })
+	waitFor(t, time.Minute, 100*time.Millisecond, func() error {
+		err := compareTruth(t, srv.url, truth)
+		if err != nil {
+			// Dead letters (events too late for the analytics) explain a
+			// shortfall; say them.
+			var p struct {
+				Shards []struct {
+					Stream               string
+					DeadLetters, TooLate int64
+				}
+			}
+			getJSON(t, srv.url+"/v1/processor", &p)
+			err = fmt.Errorf("%w\nprocessor: %+v\nthe second run printed:\n%s", err, p.Shards, demo.output())
+		}
+		return err
+	})
 	waitFor(t, time.Minute, 100*time.Millisecond, func() error { return archiveCaughtUp(t, srv.url) })
 	srv.stop()
 	count := map[string]int{}
