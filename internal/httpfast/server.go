@@ -86,9 +86,16 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	s.acceptMu.Lock()
-	s.hl = &handoffListener{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
+	s.mu.Lock()
 	s.conns = map[*conn]struct{}{}
+	s.mu.Unlock()
+	s.acceptMu.Lock()
+	if s.closing.Load() { // Shutdown came first
+		s.acceptMu.Unlock()
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	s.hl = &handoffListener{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
 	s.acceptMu.Unlock()
 	acceptErr := make(chan error, 1)
 	go func() { acceptErr <- s.accept(ln) }()

@@ -242,3 +242,38 @@ func TestHeadTimeout(t *testing.T) {
 		t.Errorf("the server waited %v for a head, HeadTimeout is 200ms", d)
 	}
 }
+
+// TestShutdownRacesServe stops servers at once after starting them, as a
+// test's cleanup may: Serve returns http.ErrServerClosed whichever comes
+// first, the listener is closed, and (under -race) nothing races.
+func TestShutdownRacesServe(t *testing.T) {
+	for i := range 100 {
+		s := &Server{HTTP: &http.Server{Handler: http.NotFoundHandler()}}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- s.Serve(ln) }()
+		if i%2 == 0 {
+			time.Sleep(time.Duration(i) * 10 * time.Microsecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		select {
+		case err := <-errc:
+			if err != http.ErrServerClosed {
+				t.Fatalf("run %d: Serve returned %v", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("run %d: Serve did not return after Shutdown", i)
+		}
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+			t.Fatalf("run %d: the listener still accepts", i)
+		}
+	}
+}
