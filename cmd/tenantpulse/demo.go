@@ -116,7 +116,7 @@ func demoMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	o.TruthPath = filepath.Join(cfg.Data, "demo-truth.json")
 	o.Log = log.With("component", "simulator")
 	var resumed atomic.Bool
-	o.OnResume = func(int64) { resumed.Store(true) }
+	o.OnResume = func() { resumed.Store(true) }
 	o.OnBackfill = func(tr sim.Truth) {
 		select {
 		case backfilled <- tr:

@@ -78,9 +78,7 @@ func (c *companyPart) fill(t *Tenant, asOf int64) {
 	t.Name, t.Industry, t.Sentiment, t.Plan = p.name, p.industry, p.sentiment, p.plan
 	t.Revenue, t.Employees, t.MonthlyFee = p.revenue, p.employees, p.monthlyFee
 	t.Created, t.Deleted = fmtTime(p.created), fmtTime(p.deleted)
-	if t.Jobs90d == 0 {
-		t.JobsTrend = 1 // no jobs part filled (yet): no pace to fall below
-	}
+	t.JobsTrend = JobsTrend(t.Jobs30d, t.Jobs90d) // 1 until a jobs part is filled
 	t.TotalFee = p.totalFee(asOf)
 	t.Users = c.usersAdded - c.usersDeleted
 	t.UsersAdded, t.UsersDeleted = c.usersAdded, c.usersDeleted
@@ -119,11 +117,17 @@ func (j *jobsPart) fill(t *Tenant, asOf int64) {
 			}
 		}
 	}
-	t.JobsTrend = 1
-	if t.Jobs90d > 0 {
-		t.JobsTrend = float64(t.Jobs30d) * 3 / float64(t.Jobs90d)
-	}
+	t.JobsTrend = JobsTrend(t.Jobs30d, t.Jobs90d)
 	t.setLastActivity(j.lastActivity)
+}
+
+// JobsTrend is jobs30d against the 90-day pace, jobs30d*3/jobs90d: below
+// 1 a slowdown; 1 when jobs90d is 0 (no pace to fall below).
+func JobsTrend(jobs30d, jobs90d int64) float64 {
+	if jobs90d == 0 {
+		return 1
+	}
+	return float64(jobs30d) * 3 / float64(jobs90d)
 }
 
 // setLastActivity keeps the later of t's last activity and ns.

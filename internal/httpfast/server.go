@@ -40,14 +40,13 @@ type Server struct {
 	HeadTimeout time.Duration
 	Logger      *slog.Logger
 
-	hl       *handoffListener
-	closing  atomic.Bool
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
-	wg       sync.WaitGroup
-	served   atomic.Int64
-	handed   atomic.Int64
-	acceptMu sync.Mutex
+	closing atomic.Bool
+	mu      sync.Mutex // guards hl (set by Serve) and conns
+	hl      *handoffListener
+	conns   map[*conn]struct{}
+	wg      sync.WaitGroup
+	served  atomic.Int64
+	handed  atomic.Int64
 }
 
 // Stats: requests served on the fast path, connections handed to HTTP.
@@ -87,16 +86,14 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
 	s.mu.Lock()
-	s.conns = map[*conn]struct{}{}
-	s.mu.Unlock()
-	s.acceptMu.Lock()
 	if s.closing.Load() { // Shutdown came first
-		s.acceptMu.Unlock()
+		s.mu.Unlock()
 		ln.Close()
 		return http.ErrServerClosed
 	}
+	s.conns = map[*conn]struct{}{}
 	s.hl = &handoffListener{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
-	s.acceptMu.Unlock()
+	s.mu.Unlock()
 	acceptErr := make(chan error, 1)
 	go func() { acceptErr <- s.accept(ln) }()
 	err := s.HTTP.Serve(s.hl)
@@ -150,13 +147,10 @@ func (s *Server) accept(ln net.Listener) error {
 // fast requests in progress, then shuts HTTP down (http.Server.Shutdown).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
-	s.acceptMu.Lock()
-	hl := s.hl
-	s.acceptMu.Unlock()
-	if hl != nil {
-		hl.Close()
-	}
 	s.mu.Lock()
+	if s.hl != nil {
+		s.hl.Close()
+	}
 	for c := range s.conns {
 		c.c.SetReadDeadline(time.Now()) // an idle one wakes and closes; a busy one closes after its answer
 	}

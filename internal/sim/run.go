@@ -36,8 +36,8 @@ type Options struct {
 	// the first event sent).
 	OnBackfill func(Truth)
 	// OnResume, if set, is called when the run resumes from stored
-	// progress, with the events replayed silently, before any is sent.
-	OnResume func(replayed int64)
+	// progress, before any event is sent.
+	OnResume func()
 
 	Log      *slog.Logger
 	Progress io.Writer // where progress goes ("" none)
@@ -138,7 +138,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		}
 		o.Log.Info("resuming", "tag", prog.String(), "replayed", sum.Replayed, "scanned", sum.Scanned, "alreadyStored", len(found))
 		if o.OnResume != nil {
-			o.OnResume(sum.Replayed)
+			o.OnResume()
 		}
 	}
 	var maxFound int64 = -1

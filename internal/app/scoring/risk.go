@@ -82,11 +82,7 @@ func FactsOf(t analytics.Tenant, now time.Time) model.Facts {
 	if last, err := time.Parse(time.RFC3339, t.LastActivity); err == nil {
 		f.Num["daysSinceActivity"] = max(0, now.Sub(last).Hours()/24)
 	}
-	if t.Jobs90d == 0 {
-		f.Num["jobsTrend"] = 1
-	} else {
-		f.Num["jobsTrend"] = float64(t.Jobs30d) * 3 / float64(t.Jobs90d)
-	}
+	f.Num["jobsTrend"] = analytics.JobsTrend(t.Jobs30d, t.Jobs90d)
 	return f
 }
 
