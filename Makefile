@@ -3,7 +3,8 @@
 #   make build   bin/tenantpulse, with the version from git describe and the dashboard's uPlot
 #   make web     npm ci in web/ and copy uPlot into internal/dashboard/assets/vendor (go:embed)
 #   make demo    build, then run tenantpulse demo in the foreground (./data): server, simulator, model, dashboard
-#   make test    deps, gofmt, go vet, go test (-race for ./internal/... ./cmd/...)
+#   make test    deps, a check that nothing reaches outside the repository, gofmt, go vet,
+#                go test (-race for ./internal/... ./cmd/...)
 #   make deps    install what the tests need when it is missing
 #   make fuzz    run every Fuzz target for FUZZTIME (default 30s) each
 #   make bench   tenantpulse bench kinesis and bench events against a fresh server
@@ -34,6 +35,8 @@ demo: build
 # The black-box tests in ./test run with -count=1: the e2e tests build and
 # run the binary from source, which go test's result cache does not track.
 test: deps web
+	@echo '== the repository stands alone (nothing reaches outside it)'
+	$(GO) test -count=1 ./test/repo
 	@echo '== gofmt -l'
 	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' ./...)); \
 	if [ -n "$$out" ]; then echo "gofmt -l lists files that need gofmt -w:"; echo "$$out"; exit 1; fi

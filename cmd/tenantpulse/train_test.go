@@ -14,7 +14,7 @@ import (
 func TestTrainCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "churn.json")
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"train", "--input", "../../../shared/data/companies.csv", "--out", out, "--model-type", "binned"}, &stdout, &stderr); code != 0 {
+	if code := run([]string{"train", "--input", "../../examples/data/companies.csv", "--out", out, "--model-type", "binned"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("train exited %d: %s", code, stderr.String())
 	}
 	b, err := os.ReadFile(out)

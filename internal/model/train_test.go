@@ -15,7 +15,7 @@ import (
 
 func loadCompanies(t testing.TB) (Spec, []Example) {
 	t.Helper()
-	f, err := os.Open("../../../shared/data/companies.csv")
+	f, err := os.Open("../../examples/data/companies.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

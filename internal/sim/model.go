@@ -36,7 +36,7 @@ const (
 
 var cohortNames = [...]string{"healthy", "growing", "drifting"}
 
-// industries are the nine of the reference data set (shared/data/companies.csv).
+// industries are the nine of the reference data set (examples/data/companies.csv).
 var industries = [...]string{"gov", "health", "retail", "travel", "energy", "IT", "finance", "consulting", "service"}
 
 var industrySuffixes = [len(industries)][]string{

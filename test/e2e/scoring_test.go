@@ -344,7 +344,7 @@ func TestLiveRisk(t *testing.T) {
 // trainCompanies trains a model of type typ on the reference data set.
 func trainCompanies(t *testing.T, typ string) *model.Model {
 	t.Helper()
-	f, err := os.Open(filepath.Join(repoRoot(t), "..", "shared", "data", "companies.csv"))
+	f, err := os.Open(filepath.Join(repoRoot(t), "examples", "data", "companies.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

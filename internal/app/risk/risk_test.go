@@ -18,7 +18,7 @@ import (
 
 func trained(t *testing.T) *model.Model {
 	t.Helper()
-	f, err := os.Open("../../../../shared/data/companies.csv")
+	f, err := os.Open("../../../examples/data/companies.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ var trained struct {
 func modelFiles(t testing.TB) (linear, binned, narrow []byte) {
 	t.Helper()
 	trained.once.Do(func() {
-		f, err := os.Open("../../../../shared/data/companies.csv")
+		f, err := os.Open("../../../examples/data/companies.csv")
 		if err != nil {
 			trained.err = err
 			return
