@@ -82,6 +82,13 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // with the address once the server listens.
 func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Addr)) error {
 	started := time.Now()
+	// One process writes a data directory: lock it before opening anything
+	// in it (released last, after the store closes).
+	lock, err := lockData(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	store, err := streamlog.Open(streamlog.Options{
 		Dir: cfg.Data, Fsync: streamlog.FsyncMode(cfg.Fsync), FsyncInterval: cfg.FsyncInterval,
 		SegmentBytes: cfg.SegmentBytes, MinFreeBytes: cfg.MinFreeBytes, Logger: log.With("component", "streamlog"),
