@@ -23,6 +23,11 @@ import (
 // full. Nothing of the refused write was stored; the caller may retry.
 var ErrThrottled = errors.New("write throttled")
 
+// ErrOverlap reports, at open, a shard whose segment files overlap: two
+// processes wrote it, or files were copied in. The error names the files
+// and what to do; the store does not open until one is moved away.
+var ErrOverlap = errors.New("segments overlap")
+
 // ErrClosed reports an operation on a closed store, stream or shard.
 var ErrClosed = errors.New("closed")
 
@@ -433,6 +438,12 @@ func segPath(dir string, base uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, segSuffix))
 }
 
+// genTime is a writer generation as the time it started (generations are
+// start times in Unix ms).
+func genTime(gen uint64) string {
+	return time.UnixMilli(int64(gen)).UTC().Format(time.RFC3339Nano)
+}
+
 func idxPath(seg string) string { return strings.TrimSuffix(seg, segSuffix) + idxSuffix }
 
 func createSegment(dir string, gen, base uint64) (*segment, error) {
@@ -493,8 +504,24 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 			continue
 		}
 		if n := len(sh.segs); n > 0 && sh.segs[n-1].end > seg.base {
+			prev := sh.segs[n-1]
+			if seg.end == seg.base && last {
+				// An empty segment another process started on this shard
+				// (two processes on one data directory): nothing to lose.
+				sh.log.Warn("removing an empty segment that starts inside the previous one (left by a second process on this data directory)",
+					"path", name, "previous", prev.path, "previous_end", prev.end)
+				seg.f.Close()
+				os.Remove(name)
+				os.Remove(idxPath(name))
+				continue
+			}
 			sh.closeSegs()
-			return nil, fmt.Errorf("segment %q starts at offset %d, inside the previous segment (which ends at %d)", name, seg.base, sh.segs[n-1].end)
+			seg.f.Close()
+			return nil, fmt.Errorf("%w: segment %s (offsets %d to %d, written by a process started at %s) starts inside the previous segment %s (offsets %d to %d, by a process started at %s): "+
+				"two processes wrote this shard (a second tenantpulse on the same data directory), or files were copied in from elsewhere; "+
+				"to start, stop every process on the directory and move one of the two .seg files (with its .idx) out of %s, keeping the one whose records you want, "+
+				"or restore the directory from a backup; see \"Segments that overlap\" in docs/operations.md",
+				ErrOverlap, name, seg.base, seg.end, genTime(seg.gen), prev.path, prev.base, prev.end, genTime(prev.gen), sh.dir)
 		}
 		sh.segs = append(sh.segs, seg)
 	}
