@@ -135,6 +135,7 @@ func (sh *Shard) StartingSeq() Seq {
 func (sh *Shard) Enqueue(entries []Entry, seqs []Seq) (*Commit, int64, error) {
 	now := sh.opts.Now().UnixMilli()
 	if sh.st.store.diskLow.Load() {
+		sh.st.store.disk.refusedLow.Add(uint64(len(entries)))
 		return nil, 0, fmt.Errorf("%w: free disk space under %d bytes", ErrThrottled, sh.opts.MinFreeBytes)
 	}
 	sh.mu.Lock()
@@ -215,9 +216,12 @@ func (sh *Shard) committer() {
 		sh.committing = nil
 		if err != nil {
 			sh.log.Error("cannot write records; the batch is refused", "records", c.end-c.first, "error", err)
+			sh.st.store.disk.writes.Fail(time.Now(), err)
+			sh.st.store.disk.refusedFailed.Add(c.end - c.first)
 			// Later offsets were assigned after this batch's; refuse them
 			// too so offsets stay dense, and reuse this batch's.
 			if p := sh.pending; p != nil {
+				sh.st.store.disk.refusedFailed.Add(p.end - p.first)
 				sh.pending = nil
 				p.err = fmt.Errorf("%w: %v", ErrThrottled, err)
 				putBuf(p.buf)
@@ -229,6 +233,7 @@ func (sh *Shard) committer() {
 		}
 		sh.mu.Unlock()
 		if err == nil {
+			sh.st.store.disk.writes.OK()
 			sh.stats.add(c.end-c.first, c.bytes, c.end, c.lastTs)
 		}
 		putBuf(c.buf)

@@ -93,6 +93,7 @@ type Store struct {
 	opts    *Options
 	dir     string
 	diskLow atomic.Bool
+	disk    diskCounters
 
 	mu      sync.Mutex
 	streams map[string]*Stream
@@ -166,6 +167,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, firstErr
 	}
 	s.checkDisk()
+	s.warnSmallVolume()
 	s.expire()
 	s.wg.Add(1)
 	go s.background()
@@ -314,6 +316,8 @@ func (s *Store) checkDisk() {
 		return
 	}
 	free := fs.Bavail * uint64(fs.Bsize)
+	s.disk.free.Store(free)
+	s.disk.size.Store(fs.Blocks * uint64(fs.Bsize))
 	low := free < s.opts.MinFreeBytes
 	if low != s.diskLow.Load() {
 		s.diskLow.Store(low)
