@@ -208,10 +208,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	healthz := health{store: store, proc: proc, arch: arch}
+	reg.MustRegister(healthz)
+	mux.Handle("GET /healthz", healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	dashboard.Register(mux)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
