@@ -30,7 +30,7 @@ func TestHealthzDegradedOnLowSpace(t *testing.T) {
 	addr, logs, _ := startServe(t, "--listen", "127.0.0.1:0", "--data", t.TempDir(), "--min-free-bytes", "1152921504606846976")
 	status, body := get(t, "http://"+addr+"/healthz")
 	if status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "degraded: the stream store refuses writes: free space ") ||
-		!strings.Contains(body, "below min_free_bytes 1099511627776.0 MiB") {
+		!strings.Contains(body, "below min_free_bytes 1073741824.0 GiB") {
 		t.Fatalf("/healthz = %d %q, want 503 degraded naming the free space under min_free_bytes", status, body)
 	}
 	if !strings.Contains(logs.String(), "smaller than min_free_bytes") {

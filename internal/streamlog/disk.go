@@ -50,15 +50,26 @@ func (s *Store) Disk() DiskStatus {
 func (d DiskStatus) Refusing() string {
 	switch {
 	case d.Low:
-		return fmt.Sprintf("free space %s on the volume of %s is below min_free_bytes %s", MiB(d.FreeBytes), d.Dir, MiB(d.MinFreeBytes))
+		return fmt.Sprintf("free space %s on the volume of %s is below min_free_bytes %s", HumanBytes(d.FreeBytes), d.Dir, HumanBytes(d.MinFreeBytes))
 	case d.Writes.Failing():
 		return fmt.Sprintf("writes fail since %s: %s", d.Writes.Since.UTC().Format(time.RFC3339), d.Writes.Last)
 	}
 	return ""
 }
 
-// MiB formats a byte count in MiB, for messages.
-func MiB(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+// HumanBytes formats a byte count for messages: 512 bytes, 12.5 KiB,
+// 64.0 MiB, 2.0 GiB.
+func HumanBytes(b uint64) string {
+	switch {
+	case b < 1<<10:
+		return fmt.Sprintf("%d bytes", b)
+	case b < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	case b < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+}
 
 // warnSmallVolume says at start when the volume is smaller than
 // MinFreeBytes: every write would be refused from the first one.
@@ -69,6 +80,6 @@ func (s *Store) warnSmallVolume() {
 	}
 	s.opts.Logger.Warn(fmt.Sprintf("the volume of %s is %s in all, smaller than min_free_bytes (%s): every write will be refused; "+
 		"put the data directory on a larger volume, or set min_free_bytes (--min-free-bytes) well below the volume's size, such as %d",
-		s.dir, MiB(size), MiB(s.opts.MinFreeBytes), size/8),
+		s.dir, HumanBytes(size), HumanBytes(s.opts.MinFreeBytes), size/8),
 		"volume_bytes", size, "free_bytes", s.disk.free.Load(), "min_free_bytes", s.opts.MinFreeBytes)
 }

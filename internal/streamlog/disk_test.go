@@ -24,7 +24,7 @@ func TestVolumeSmallerThanMinFree(t *testing.T) {
 	if d.SizeBytes == 0 || d.SizeBytes >= 1<<60 || !d.Low {
 		t.Fatalf("Disk() = %+v, want a volume smaller than min_free_bytes, low", d)
 	}
-	for _, want := range []string{"smaller than min_free_bytes", MiB(d.SizeBytes), MiB(1 << 60), "--min-free-bytes", dir} {
+	for _, want := range []string{"smaller than min_free_bytes", HumanBytes(d.SizeBytes), HumanBytes(1 << 60), "--min-free-bytes", dir} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the start-up log does not say %q:\n%s", want, logs.String())
 		}
@@ -41,7 +41,7 @@ func TestVolumeSmallerThanMinFree(t *testing.T) {
 	if d.RefusedLowSpace != 2 || d.RefusedWriteErrors != 0 {
 		t.Fatalf("refused %d for low space, %d for write errors; want 2 and 0", d.RefusedLowSpace, d.RefusedWriteErrors)
 	}
-	if r := d.Refusing(); !strings.Contains(r, "below min_free_bytes") || !strings.Contains(r, MiB(d.FreeBytes)) {
+	if r := d.Refusing(); !strings.Contains(r, "below min_free_bytes") || !strings.Contains(r, HumanBytes(d.FreeBytes)) {
 		t.Fatalf("Refusing() = %q, want the free space below min_free_bytes", r)
 	}
 }
@@ -62,6 +62,11 @@ func TestDiskStatusHealthy(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := s.Disk()
+	for b, want := range map[uint64]string{1: "1 bytes", 1023: "1023 bytes", 12800: "12.5 KiB", 64 << 20: "64.0 MiB", 3 << 30: "3.0 GiB"} {
+		if got := HumanBytes(b); got != want {
+			t.Errorf("HumanBytes(%d) = %q, want %q", b, got, want)
+		}
+	}
 	if d.Low || d.Refusing() != "" || d.RefusedLowSpace+d.RefusedWriteErrors != 0 || d.FreeBytes == 0 || d.FreeBytes > d.SizeBytes {
 		t.Fatalf("Disk() = %+v, Refusing %q; want free space counted and nothing refused", d, d.Refusing())
 	}
