@@ -51,16 +51,7 @@ func TestDataDirOneWriter(t *testing.T) {
 	}
 	putLedger(20)
 	// Events, so the archive has files for ls and verify to read.
-	g := sim.New(sim.Config{Seed: 7, Tenants: 5, Start: time.Now().UTC().Add(-48 * time.Hour)})
-	var body []byte
-	for range 200 {
-		var ok bool
-		if body, _, ok = g.Next(body); !ok {
-			t.Fatal("the simulator ran out of events")
-		}
-		body = append(body, '\n')
-	}
-	postUntilAnswered(t, &http.Client{Timeout: 10 * time.Second}, srv.url, body)
+	postRecentEvents(t, srv.url, 7, 200)
 	waitFor(t, time.Minute, 100*time.Millisecond, func() error {
 		out := runCmd(t, time.Minute, "", os.Environ(), binary(t), "archive", "verify", "--data", dataDir)
 		if !strings.Contains(out, "200 rows") {
@@ -156,6 +147,22 @@ func TestArchiveReadersWriteNothing(t *testing.T) {
 			t.Fatalf("%s created %s in the directory it reads", strings.Join(args[:2], " "), entries[0].Name())
 		}
 	}
+}
+
+// postRecentEvents posts n events of a simulated business of five
+// tenants (seed), dated over the last two days, until all are answered.
+func postRecentEvents(t *testing.T, url string, seed uint64, n int) {
+	t.Helper()
+	g := sim.New(sim.Config{Seed: seed, Tenants: 5, Start: time.Now().UTC().Add(-48 * time.Hour)})
+	var body []byte
+	for range n {
+		var ok bool
+		if body, _, ok = g.Next(body); !ok {
+			t.Fatal("the simulator ran out of events")
+		}
+		body = append(body, '\n')
+	}
+	postUntilAnswered(t, &http.Client{Timeout: 10 * time.Second}, url, body)
 }
 
 // dirState describes every file and directory under dir: type, size,

@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/tenantpulse/tenantpulse/internal/sim"
 )
 
 // TestDiskFull fills a real (tmpfs) filesystem until writes hit ENOSPC:
@@ -162,16 +160,7 @@ func TestDiskFullDegraded(t *testing.T) {
 	// checkpoints 5 s after its start (the default interval), by which
 	// time the volume is full.
 	srv := startServerIn(t, dataDir, "--min-free-bytes", "1", "--archive-file-age", "2s")
-	g := sim.New(sim.Config{Seed: 11, Tenants: 5, Start: time.Now().UTC().Add(-48 * time.Hour)})
-	var body []byte
-	for range 300 {
-		var ok bool
-		if body, _, ok = g.Next(body); !ok {
-			t.Fatal("the simulator ran out of events")
-		}
-		body = append(body, '\n')
-	}
-	postUntilAnswered(t, &http.Client{Timeout: 10 * time.Second}, srv.url, body)
+	postRecentEvents(t, srv.url, 11, 300)
 	ballast := filepath.Join(mnt, "ballast")
 	fillVolume(t, ballast)
 
