@@ -3,6 +3,7 @@ package streamlog
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,4 +78,53 @@ func TestOverlappingSegmentsNamed(t *testing.T) {
 			t.Errorf("the error does not say %q:\n%v", want, err)
 		}
 	}
+}
+
+// TestOpenErrorsSayWhatToDo: a segment or a stream's metadata that cannot
+// be read stops the start with an error naming the file and the way out.
+func TestOpenErrorsSayWhatToDo(t *testing.T) {
+	f := func(corrupt func(t *testing.T, dir string) string, wants ...string) {
+		t.Helper()
+		dir := t.TempDir()
+		s := openTest(t, dir, nil)
+		st, err := s.CreateStream(StreamConfig{Name: "jobs", ShardCount: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Shards()[0].Append([]Entry{{PartitionKey: []byte("k"), Data: []byte("a")}}, make([]Seq, 1)); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		path := corrupt(t, dir)
+		_, err = Open(Options{Dir: dir, MinFreeBytes: 1})
+		if err == nil {
+			t.Fatalf("Open with %s corrupted succeeded", path)
+		}
+		for _, w := range append(wants, path) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("the error does not say %q:\n%v", w, err)
+			}
+		}
+	}
+	overwrite := func(t *testing.T, path string) {
+		t.Helper()
+		fh, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		if _, err := fh.WriteAt([]byte("XXXX"), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f(func(t *testing.T, dir string) string {
+		segs, _ := filepath.Glob(filepath.Join(dir, streamsDir, "s-jobs", ShardID(0), "*"+segSuffix))
+		overwrite(t, segs[0])
+		return segs[0]
+	}, "segment magic", "move it (with its .idx) out of", "restore the file from a backup")
+	f(func(t *testing.T, dir string) string {
+		p := filepath.Join(dir, streamsDir, "s-jobs")
+		overwrite(t, filepath.Join(p, metaFile))
+		return p
+	}, "move the whole directory out of", "restore it from a backup")
 }

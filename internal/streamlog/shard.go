@@ -610,7 +610,8 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 	h, err := decodeSegHeader(hb)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("cannot read segment %q: %w", path, err)
+		return nil, fmt.Errorf("cannot read segment %q: %w; if this binary is older than the one that wrote it, run the newer one; otherwise restore the file from a backup, or move it (with its .idx) out of %s to start without its records",
+			path, err, filepath.Dir(path))
 	}
 	if b, err := os.ReadFile(idxPath(path)); err == nil {
 		x, err := decodeIndex(b)

@@ -146,7 +146,8 @@ func Open(opts Options) (*Store, error) {
 			dir := filepath.Join(s.dir, streamsDir, e.Name())
 			m, err := readMeta(dir)
 			if err != nil {
-				results[i].err = err
+				results[i].err = fmt.Errorf("stream directory %s: %w; restore it from a backup, or move the whole directory out of %s to start without that stream (its records are lost)",
+					dir, err, filepath.Join(s.dir, streamsDir))
 				return
 			}
 			results[i].st, results[i].err = openStream(s, dir, m)
