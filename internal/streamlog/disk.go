@@ -61,6 +61,8 @@ func (d DiskStatus) Refusing() string {
 // 64.0 MiB, 2.0 GiB.
 func HumanBytes(b uint64) string {
 	switch {
+	case b == 1:
+		return "1 byte"
 	case b < 1<<10:
 		return fmt.Sprintf("%d bytes", b)
 	case b < 1<<20:

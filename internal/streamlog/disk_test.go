@@ -62,7 +62,7 @@ func TestDiskStatusHealthy(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := s.Disk()
-	for b, want := range map[uint64]string{1: "1 bytes", 1023: "1023 bytes", 12800: "12.5 KiB", 64 << 20: "64.0 MiB", 3 << 30: "3.0 GiB"} {
+	for b, want := range map[uint64]string{1: "1 byte", 0: "0 bytes", 1023: "1023 bytes", 12800: "12.5 KiB", 64 << 20: "64.0 MiB", 3 << 30: "3.0 GiB"} {
 		if got := HumanBytes(b); got != want {
 			t.Errorf("HumanBytes(%d) = %q, want %q", b, got, want)
 		}

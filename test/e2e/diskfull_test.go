@@ -164,7 +164,7 @@ func TestDiskFullDegraded(t *testing.T) {
 	ballast := filepath.Join(mnt, "ballast")
 	fillVolume(t, ballast)
 
-	want := []string{"degraded: the stream store refuses writes: free space ", "below min_free_bytes 1 bytes",
+	want := []string{"degraded: the stream store refuses writes: free space ", "below min_free_bytes 1 byte;",
 		"analytics checkpoints failing since ", "no space left on device", "the archive failing since "}
 	var degradedAt time.Time
 	waitFor(t, time.Minute, 100*time.Millisecond, func() error {
