@@ -156,10 +156,10 @@ func TestDiskFullDegraded(t *testing.T) {
 	mnt := mountTmpfs(t, 16)
 	dataDir := filepath.Join(mnt, "data")
 	// --min-free-bytes 1: only a really full disk refuses. The archive
-	// stores files 2 s after their first record; the processor
-	// checkpoints 5 s after its start (the default interval), by which
-	// time the volume is full.
-	srv := startServerIn(t, dataDir, "--min-free-bytes", "1", "--archive-file-age", "2s")
+	// stores files 6 s after their first record and the processor
+	// checkpoints 8 s after its start, by which time the volume is full
+	// (the events and the ballast below take well under a second).
+	srv := startServerIn(t, dataDir, "--min-free-bytes", "1", "--archive-file-age", "6s", "--checkpoint-interval", "8s")
 	postRecentEvents(t, srv.url, 11, 300)
 	ballast := filepath.Join(mnt, "ballast")
 	fillVolume(t, ballast)
