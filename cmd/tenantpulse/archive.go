@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -39,10 +40,13 @@ func archiveMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		return 2
 	}
-	store, layout, code := openArchive(ctx, "archive "+cmd, stderr)
+	// ls and verify only read, beside a running server; compact rewrites
+	// files, so it holds the data directory's lock as serve does.
+	store, layout, release, code := openArchive(ctx, "archive "+cmd, stderr, cmd == "compact")
 	if code != 0 {
 		return code
 	}
+	defer release()
 	switch cmd {
 	case "ls":
 		files, err := catalog.List(ctx, store, layout)
@@ -87,10 +91,15 @@ func archiveMain(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 }
 
+// archiveOpener opens the archive the flags name. With write, a local
+// archive's data directory is locked first (datadir.Acquire; release gives
+// the lock back); without, nothing is created or written. It returns 0 or
+// the exit code after printing why not.
+type archiveOpener func(ctx context.Context, cmd string, stderr io.Writer, write bool) (store objstore.Store, layout objstore.Layout, release func(), code int)
+
 // archiveFlags defines the flags that say where the archive is (as serve
-// stores it) and returns the function that opens it after parsing: the
-// store, its layout, and 0 or the exit code after printing why not.
-func archiveFlags(fs *flag.FlagSet) func(ctx context.Context, cmd string, stderr io.Writer) (objstore.Store, objstore.Layout, int) {
+// stores it) and returns the function that opens it after parsing.
+func archiveFlags(fs *flag.FlagSet) archiveOpener {
 	cfg := defaultConfig()
 	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory of the server (the local archive is <data>/buckets)")
 	fs.StringVar(&cfg.ArchiveStore, "archive-store", cfg.ArchiveStore, "local or s3")
@@ -99,11 +108,12 @@ func archiveFlags(fs *flag.FlagSet) func(ctx context.Context, cmd string, stderr
 	fs.StringVar(&cfg.S3Region, "s3-region", cfg.S3Region, "S3 region")
 	fs.StringVar(&cfg.S3Endpoint, "s3-endpoint", cfg.S3Endpoint, "S3 endpoint URL")
 	fs.BoolVar(&cfg.S3PathStyle, "s3-path-style", cfg.S3PathStyle, "path-style S3 addressing")
-	return func(ctx context.Context, cmd string, stderr io.Writer) (objstore.Store, objstore.Layout, int) {
+	return func(ctx context.Context, cmd string, stderr io.Writer, write bool) (objstore.Store, objstore.Layout, func(), int) {
+		release := func() {}
 		layout := objstore.Layout{Prefix: cfg.BucketPrefix, Mode: cfg.BucketMode}
 		if err := layout.Validate(); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
-			return nil, layout, 2
+			return nil, layout, release, 2
 		}
 		var store objstore.Store
 		var err error
@@ -111,15 +121,29 @@ func archiveFlags(fs *flag.FlagSet) func(ctx context.Context, cmd string, stderr
 		case "s3":
 			store, err = objstore.NewS3(ctx, objstore.S3Options{Region: cfg.S3Region, Endpoint: cfg.S3Endpoint, PathStyle: cfg.S3PathStyle})
 		case "local":
-			store, err = objstore.NewLocal(filepath.Join(cfg.Data, "buckets"))
+			dir := filepath.Join(cfg.Data, "buckets")
+			if write {
+				lock, lerr := lockData(cfg.Data)
+				if lerr != nil {
+					fmt.Fprintf(stderr, "%s: %v\n", cmd, lerr)
+					return nil, layout, release, 1
+				}
+				release = func() { lock.Release() }
+			} else if _, serr := os.Stat(dir); serr != nil {
+				// objstore.NewLocal would create it: a reader writes nothing.
+				fmt.Fprintf(stderr, "%s: no archive at %s (%v); --data must be the server's data directory\n", cmd, dir, serr)
+				return nil, layout, release, 1
+			}
+			store, err = objstore.NewLocal(dir)
 		default:
 			fmt.Fprintf(stderr, "%s: --archive-store is %q; use local or s3\n", cmd, cfg.ArchiveStore)
-			return nil, layout, 2
+			return nil, layout, release, 2
 		}
 		if err != nil {
+			release()
 			fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
-			return nil, layout, 1
+			return nil, layout, func() {}, 1
 		}
-		return store, layout, 0
+		return store, layout, release, 0
 	}
 }

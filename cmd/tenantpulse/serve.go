@@ -82,6 +82,13 @@ func serveMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // with the address once the server listens.
 func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Addr)) error {
 	started := time.Now()
+	// One process writes a data directory: lock it before opening anything
+	// in it (released last, after the store closes).
+	lock, err := lockData(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	store, err := streamlog.Open(streamlog.Options{
 		Dir: cfg.Data, Fsync: streamlog.FsyncMode(cfg.Fsync), FsyncInterval: cfg.FsyncInterval,
 		SegmentBytes: cfg.SegmentBytes, MinFreeBytes: cfg.MinFreeBytes, Logger: log.With("component", "streamlog"),
@@ -201,10 +208,9 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
+	healthz := health{store: store, proc: proc, arch: arch}
+	reg.MustRegister(healthz)
+	mux.Handle("GET /healthz", healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	dashboard.Register(mux)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -93,7 +93,8 @@ func trainMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 				return 2
 			}
 		}
-		store, layout, code := openArchive(ctx, "train", stderr)
+		// Training only reads the archive: no lock, nothing written there.
+		store, layout, _, code := openArchive(ctx, "train", stderr, false)
 		if code != 0 {
 			return code
 		}

@@ -59,7 +59,16 @@ func TestTrainCommand(t *testing.T) {
 	stderr.Reset()
 	labels := filepath.Join(t.TempDir(), "labels.csv")
 	os.WriteFile(labels, []byte("tenantid,churned\na,1\nb,0\n"), 0o644)
-	if code := run([]string{"train", "--labels", labels, "--data", t.TempDir(), "--out", out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "the archive holds no events files") {
+	empty := t.TempDir()
+	if code := run([]string{"train", "--labels", labels, "--data", empty, "--out", out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "no archive at "+filepath.Join(empty, "buckets")) {
+		t.Errorf("no archive: exit %d, %s", code, stderr.String())
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("train wrote %d entries into the data directory it reads (%s)", len(entries), entries[0].Name())
+	}
+	stderr.Reset()
+	os.Mkdir(filepath.Join(empty, "buckets"), 0o755)
+	if code := run([]string{"train", "--labels", labels, "--data", empty, "--out", out}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "the archive holds no events files") {
 		t.Errorf("an empty archive: exit %d, %s", code, stderr.String())
 	}
 	stderr.Reset()

@@ -23,6 +23,11 @@ import (
 // full. Nothing of the refused write was stored; the caller may retry.
 var ErrThrottled = errors.New("write throttled")
 
+// ErrOverlap reports, at open, a shard whose segment files overlap: two
+// processes wrote it, or files were copied in. The error names the files
+// and what to do; the store does not open until one is moved away.
+var ErrOverlap = errors.New("segments overlap")
+
 // ErrClosed reports an operation on a closed store, stream or shard.
 var ErrClosed = errors.New("closed")
 
@@ -130,6 +135,7 @@ func (sh *Shard) StartingSeq() Seq {
 func (sh *Shard) Enqueue(entries []Entry, seqs []Seq) (*Commit, int64, error) {
 	now := sh.opts.Now().UnixMilli()
 	if sh.st.store.diskLow.Load() {
+		sh.st.store.disk.refusedLow.Add(uint64(len(entries)))
 		return nil, 0, fmt.Errorf("%w: free disk space under %d bytes", ErrThrottled, sh.opts.MinFreeBytes)
 	}
 	sh.mu.Lock()
@@ -210,9 +216,12 @@ func (sh *Shard) committer() {
 		sh.committing = nil
 		if err != nil {
 			sh.log.Error("cannot write records; the batch is refused", "records", c.end-c.first, "error", err)
+			sh.st.store.disk.writes.Fail(time.Now(), err)
+			sh.st.store.disk.refusedFailed.Add(c.end - c.first)
 			// Later offsets were assigned after this batch's; refuse them
 			// too so offsets stay dense, and reuse this batch's.
 			if p := sh.pending; p != nil {
+				sh.st.store.disk.refusedFailed.Add(p.end - p.first)
 				sh.pending = nil
 				p.err = fmt.Errorf("%w: %v", ErrThrottled, err)
 				putBuf(p.buf)
@@ -224,6 +233,7 @@ func (sh *Shard) committer() {
 		}
 		sh.mu.Unlock()
 		if err == nil {
+			sh.st.store.disk.writes.OK()
 			sh.stats.add(c.end-c.first, c.bytes, c.end, c.lastTs)
 		}
 		putBuf(c.buf)
@@ -433,6 +443,12 @@ func segPath(dir string, base uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, segSuffix))
 }
 
+// genTime is a writer generation as the time it started (generations are
+// start times in Unix ms).
+func genTime(gen uint64) string {
+	return time.UnixMilli(int64(gen)).UTC().Format(time.RFC3339Nano)
+}
+
 func idxPath(seg string) string { return strings.TrimSuffix(seg, segSuffix) + idxSuffix }
 
 func createSegment(dir string, gen, base uint64) (*segment, error) {
@@ -493,8 +509,24 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 			continue
 		}
 		if n := len(sh.segs); n > 0 && sh.segs[n-1].end > seg.base {
+			prev := sh.segs[n-1]
+			if seg.end == seg.base && last {
+				// An empty segment another process started on this shard
+				// (two processes on one data directory): nothing to lose.
+				sh.log.Warn("removing an empty segment that starts inside the previous one (left by a second process on this data directory)",
+					"path", name, "previous", prev.path, "previous_end", prev.end)
+				seg.f.Close()
+				os.Remove(name)
+				os.Remove(idxPath(name))
+				continue
+			}
 			sh.closeSegs()
-			return nil, fmt.Errorf("segment %q starts at offset %d, inside the previous segment (which ends at %d)", name, seg.base, sh.segs[n-1].end)
+			seg.f.Close()
+			return nil, fmt.Errorf("%w: segment %s (offsets %d to %d, written by a process started at %s) starts inside the previous segment %s (offsets %d to %d, by a process started at %s): "+
+				"two processes wrote this shard (a second tenantpulse on the same data directory), or files were copied in from elsewhere; "+
+				"to start, stop every process on the directory and move one of the two .seg files (with its .idx) out of %s, keeping the one whose records you want, "+
+				"or restore the directory from a backup; see \"Segments that overlap\" in docs/operations.md",
+				ErrOverlap, name, seg.base, seg.end, genTime(seg.gen), prev.path, prev.base, prev.end, genTime(prev.gen), sh.dir)
 		}
 		sh.segs = append(sh.segs, seg)
 	}
@@ -578,7 +610,8 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 	h, err := decodeSegHeader(hb)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("cannot read segment %q: %w", path, err)
+		return nil, fmt.Errorf("cannot read segment %q: %w; if this binary is older than the one that wrote it, run the newer one; otherwise restore the file from a backup, or move it (with its .idx) out of %s to start without its records",
+			path, err, filepath.Dir(path))
 	}
 	if b, err := os.ReadFile(idxPath(path)); err == nil {
 		x, err := decodeIndex(b)

@@ -93,6 +93,7 @@ type Store struct {
 	opts    *Options
 	dir     string
 	diskLow atomic.Bool
+	disk    diskCounters
 
 	mu      sync.Mutex
 	streams map[string]*Stream
@@ -145,7 +146,8 @@ func Open(opts Options) (*Store, error) {
 			dir := filepath.Join(s.dir, streamsDir, e.Name())
 			m, err := readMeta(dir)
 			if err != nil {
-				results[i].err = err
+				results[i].err = fmt.Errorf("stream directory %s: %w; restore it from a backup, or move the whole directory out of %s to start without that stream (its records are lost)",
+					dir, err, filepath.Join(s.dir, streamsDir))
 				return
 			}
 			results[i].st, results[i].err = openStream(s, dir, m)
@@ -166,6 +168,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, firstErr
 	}
 	s.checkDisk()
+	s.warnSmallVolume()
 	s.expire()
 	s.wg.Add(1)
 	go s.background()
@@ -314,6 +317,8 @@ func (s *Store) checkDisk() {
 		return
 	}
 	free := fs.Bavail * uint64(fs.Bsize)
+	s.disk.free.Store(free)
+	s.disk.size.Store(fs.Blocks * uint64(fs.Bsize))
 	low := free < s.opts.MinFreeBytes
 	if low != s.diskLow.Load() {
 		s.diskLow.Store(low)

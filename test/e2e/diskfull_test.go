@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,12 +25,7 @@ import (
 // stream) writes succeed again and every acknowledged record survives
 // kill -9.
 func TestDiskFull(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "small")
-	os.MkdirAll(dir, 0o755)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Fatalf("this test mounts a 6 MiB tmpfs and needs root (CI runs as root): %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	dir := mountTmpfs(t, 6)
 
 	// --min-free-bytes 1 turns off the early refusal, so writes reach ENOSPC.
 	args := []string{"--min-free-bytes", "1", "--segment-bytes", "1048576"}
@@ -88,6 +85,14 @@ func TestDiskFull(t *testing.T) {
 	if len(acked["filler"]) < 1000 {
 		t.Fatalf("only %d records fit before the disk was full", len(acked["filler"]))
 	}
+	// The refusals show in /healthz and /metrics.
+	if status, body := getText(t, srv.url+"/healthz"); status != http.StatusServiceUnavailable || !strings.HasPrefix(body, "degraded: the stream store refuses writes: ") {
+		t.Fatalf("/healthz on a full disk: %d %q, want 503 degraded: the stream store refuses writes", status, body)
+	}
+	if refused := metricValue(t, srv.url, `tenantpulse_store_records_refused_total{reason="low_space"}`) +
+		metricValue(t, srv.url, `tenantpulse_store_records_refused_total{reason="write_error"}`); refused < 5*50 {
+		t.Fatalf("/metrics counts %g refused records, want at least the %d refused here", refused, 5*50)
+	}
 	// Another stream's files may still have room in their last page; its
 	// writes either succeed or are refused the same retriable way.
 	put("jobs", 10)
@@ -126,10 +131,209 @@ func TestDiskFull(t *testing.T) {
 	if got := api.readStream("jobs"); !sameRecords(got, acked["jobs"]) {
 		t.Fatalf("after kill -9, jobs holds %d records, %d were acknowledged; %s", len(got), len(acked["jobs"]), diffRecords(got, acked["jobs"]))
 	}
+	// With room again and writes succeeding, the server is healthy.
+	waitFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+		put("jobs", 1)
+		if status, body := getText(t, srv.url+"/healthz"); status != http.StatusOK || body != "ok\n" {
+			return fmt.Errorf("/healthz with room again: %d %q", status, body)
+		}
+		return nil
+	})
 	var st syscall.Statfs_t
 	syscall.Statfs(dir, &st)
 	t.Logf("%d records acknowledged before the disk was full; %d after space came back; %d KiB free at the end",
 		len(acked["filler"]), len(acked["jobs"]), st.Bavail*uint64(st.Bsize)/1024)
+}
+
+// TestDiskFullDegraded fills the data volume (a tmpfs) while the processor
+// and the archiver have work to store: /healthz answers 503 naming the
+// store's refusal, the failing checkpoints and the failing archive;
+// /metrics has the free space and the failure counters; the checkpoint
+// retries back off (a bounded number of ERROR lines over four seconds of
+// full disk, where they were about 250 a second); once space is back,
+// /healthz is ok again.
+func TestDiskFullDegraded(t *testing.T) {
+	mnt := mountTmpfs(t, 16)
+	dataDir := filepath.Join(mnt, "data")
+	// --min-free-bytes 1: only a really full disk refuses. The archive
+	// stores files 6 s after their first record and the processor
+	// checkpoints 8 s after its start, by which time the volume is full
+	// (the events and the ballast below take well under a second).
+	srv := startServerIn(t, dataDir, "--min-free-bytes", "1", "--archive-file-age", "6s", "--checkpoint-interval", "8s")
+	postRecentEvents(t, srv.url, 11, 300)
+	ballast := filepath.Join(mnt, "ballast")
+	fillVolume(t, ballast)
+
+	want := []string{"degraded: the stream store refuses writes: free space ", "below min_free_bytes 1 byte;",
+		"analytics checkpoints failing since ", "no space left on device", "the archive failing since "}
+	var degradedAt time.Time
+	waitFor(t, time.Minute, 100*time.Millisecond, func() error {
+		status, body := getText(t, srv.url+"/healthz")
+		for _, w := range want {
+			if status != http.StatusServiceUnavailable || !strings.Contains(body, w) {
+				return fmt.Errorf("/healthz: %d %q, want 503 saying %q", status, body, w)
+			}
+		}
+		degradedAt = time.Now()
+		return nil
+	})
+	const ckLine = "cannot checkpoint"
+	before := strings.Count(srv.log.String(), ckLine)
+	cpu0 := cpuTicks(t, srv.cmd.Process.Pid)
+	// Four seconds of full disk; the server says degraded all along.
+	waitFor(t, time.Minute, 200*time.Millisecond, func() error {
+		if status, body := getText(t, srv.url+"/healthz"); status != http.StatusServiceUnavailable {
+			t.Fatalf("/healthz while the disk is still full: %d %q", status, body)
+		}
+		if d := time.Since(degradedAt); d < 4*time.Second {
+			return fmt.Errorf("%s of full disk so far", d.Round(time.Millisecond))
+		}
+		return nil
+	})
+	lines := strings.Count(srv.log.String(), ckLine) - before
+	window := time.Since(degradedAt)
+	t.Logf("%d checkpoint ERROR lines in %s of full disk; the server used %.0f%% of a core",
+		lines, window.Round(time.Millisecond), float64(cpuTicks(t, srv.cmd.Process.Pid)-cpu0)/100/window.Seconds()*100)
+	// 4 shards; each retries after 100 ms, 200 ms, ... doubling: at most 6
+	// attempts in any 4 s. Without the backoff: hundreds a second.
+	if lines < 1 || lines > 4*6 {
+		t.Fatalf("%d %q lines in 4 s of full disk, want 1 to 24 (one per attempt, backing off)", lines, ckLine)
+	}
+	api := &rawAPI{t: t, url: srv.url}
+	if status, errType := api.try("PutRecord", `{"StreamName":"jobs","PartitionKey":"k","Data":"eA=="}`, nil); status != 400 || errType != "ProvisionedThroughputExceededException" {
+		t.Fatalf("PutRecord on a full disk: %d %s, want ProvisionedThroughputExceededException", status, errType)
+	}
+	if free := metricValue(t, srv.url, "tenantpulse_data_free_bytes"); free >= 64<<10 {
+		t.Errorf("tenantpulse_data_free_bytes = %g on a full volume", free)
+	}
+	if size := metricValue(t, srv.url, "tenantpulse_data_volume_bytes"); size != 16<<20 {
+		t.Errorf("tenantpulse_data_volume_bytes = %g, want the tmpfs's %d", size, 16<<20)
+	}
+	for _, m := range []string{`tenantpulse_store_records_refused_total{reason="low_space"}`, "tenantpulse_analytics_checkpoint_failures_total",
+		"tenantpulse_archive_failures_total", "tenantpulse_degraded"} {
+		if v := metricValue(t, srv.url, m); v < 1 {
+			t.Errorf("%s = %g on a full disk, want at least 1", m, v)
+		}
+	}
+
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, 100*time.Millisecond, func() error {
+		if status, body := getText(t, srv.url+"/healthz"); status != http.StatusOK || body != "ok\n" {
+			return fmt.Errorf("/healthz after space came back: %d %q", status, body)
+		}
+		return nil
+	})
+	if v := metricValue(t, srv.url, "tenantpulse_degraded"); v != 0 {
+		t.Errorf("tenantpulse_degraded = %g after space came back", v)
+	}
+}
+
+// TestSmallVolumeWarns starts a server whose volume is smaller than the
+// default min_free_bytes (64 MiB): it says so at start, naming both sizes
+// and what to do, /healthz says degraded, and writes are refused
+// retriably.
+func TestSmallVolumeWarns(t *testing.T) {
+	mnt := mountTmpfs(t, 8)
+	srv := startServerIn(t, filepath.Join(mnt, "data"))
+	log := srv.log.String()
+	for _, w := range []string{"level=WARN", "is 8.0 MiB in all, smaller than min_free_bytes (64.0 MiB): every write will be refused", "--min-free-bytes"} {
+		if !strings.Contains(log, w) {
+			t.Errorf("the start-up log does not say %q:\n%s", w, log)
+		}
+	}
+	if status, body := getText(t, srv.url+"/healthz"); status != http.StatusServiceUnavailable || !strings.Contains(body, "below min_free_bytes 64.0 MiB") {
+		t.Errorf("/healthz on a volume under min_free_bytes: %d %q", status, body)
+	}
+	api := &rawAPI{t: t, url: srv.url}
+	if status, errType := api.try("PutRecord", `{"StreamName":"jobs","PartitionKey":"k","Data":"eA=="}`, nil); status != 400 || errType != "ProvisionedThroughputExceededException" {
+		t.Fatalf("PutRecord: %d %s, want ProvisionedThroughputExceededException", status, errType)
+	}
+}
+
+// mountTmpfs mounts a tmpfs of mib MiB in a temporary directory for the
+// test's life and returns its path.
+func mountTmpfs(t *testing.T, mib int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "small")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%dm", mib), "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("this test mounts a %d MiB tmpfs and needs root (CI runs as root): %v: %s", mib, err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// fillVolume writes path until its volume has no room left.
+func fillVolume(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, chunk := range []int{1 << 16, 1 << 12, 1} {
+		buf := make([]byte, chunk)
+		for {
+			if _, err := f.Write(buf); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatalf("filling the volume: %v", err)
+				}
+				break
+			}
+		}
+	}
+}
+
+// cpuTicks returns the user and system CPU time of process pid so far, in
+// clock ticks (1/100 s on Linux), from /proc/<pid>/stat.
+func cpuTicks(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fields after the command (which may hold spaces), from field 3.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
+}
+
+// getText GETs url and returns the status and body.
+func getText(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, b.String()
+}
+
+// metricValue returns the value of the sample named (with its labels, as
+// exposed) in the server's /metrics; the test fails if there is none.
+func metricValue(t *testing.T, base, sample string) float64 {
+	t.Helper()
+	_, body := getText(t, base+"/metrics")
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics: %q: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no sample %s", sample)
+	return 0
 }
 
 // sameRecords reports whether got holds exactly want's records, each once,

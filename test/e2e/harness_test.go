@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -120,7 +121,8 @@ type server struct {
 }
 
 // startServer starts the binary with a new data directory and args after
-// `serve --listen 127.0.0.1:0 --data DIR`, waits until /healthz answers, and
+// `serve --listen 127.0.0.1:0 --data DIR`, waits until /healthz answers
+// (ok, or degraded: the server is up but refuses some work), and
 // stops it with SIGTERM at the end of the test.
 func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
@@ -169,9 +171,12 @@ func startServerIn(t testing.TB, dataDir string, args ...string) *server {
 		if err != nil {
 			return err
 		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /healthz: %s", resp.Status)
+		// A degraded server (503 "degraded: ...", such as on a full
+		// disk) is up: it serves, and tests check what it refuses.
+		if resp.StatusCode != http.StatusOK && !(resp.StatusCode == http.StatusServiceUnavailable && bytes.HasPrefix(body, []byte("degraded: "))) {
+			return fmt.Errorf("GET /healthz: %s %s", resp.Status, body)
 		}
 		return nil
 	})

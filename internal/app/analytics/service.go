@@ -17,6 +17,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/retry"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
 )
 
@@ -61,6 +62,12 @@ type runner struct {
 	ckPos   atomic.Pointer[string]
 	lastCk  time.Time
 	applied bool // records applied since the last checkpoint
+
+	// A failing checkpoint (a full disk) is retried after ckWait's
+	// growing waits, not on every pass of the worker.
+	ckWait  retry.Backoff
+	ckRetry time.Time // no attempt before this
+	ckFail  retry.Failures
 }
 
 // New loads every shard's checkpoint (or starts it empty) and returns the
@@ -200,9 +207,12 @@ func (s *Service) work(ctx context.Context, mine []*runner) {
 				continue
 			}
 			busy = busy || n > 0
-			if r.applied && time.Since(r.lastCk) >= s.opts.CheckpointInterval {
+			if now := time.Now(); r.applied && now.Sub(r.lastCk) >= s.opts.CheckpointInterval && !now.Before(r.ckRetry) {
 				if err := s.checkpoint(r); err != nil {
-					s.log.Error("cannot checkpoint", "path", r.path, "error", err)
+					wait := r.ckWait.Next()
+					r.ckRetry = now.Add(wait)
+					s.log.Error("cannot checkpoint; records are still applied, and the checkpoint is retried", "path", r.path,
+						"retry_in", wait, "failing_since", r.ckFail.State().Since.UTC().Format(time.RFC3339), "error", err)
 				}
 			}
 		}
@@ -252,8 +262,13 @@ func (s *Service) checkpoint(r *runner) error {
 	pos := r.st.Position
 	r.mu.RUnlock()
 	if err := fsutil.WriteAtomic(r.path, b); err != nil {
-		return fmt.Errorf("cannot write checkpoint %s: %w", r.path, err)
+		err = fmt.Errorf("cannot write checkpoint %s: %w", r.path, err)
+		r.ckFail.Fail(time.Now(), err)
+		return err
 	}
+	r.ckFail.OK()
+	r.ckWait.Reset()
+	r.ckRetry = time.Time{}
 	r.ckPos.Store(&pos)
 	r.ckAt.Store(time.Now().UnixMilli())
 	r.lastCk = time.Now()
@@ -268,6 +283,17 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// CheckpointFailures reports the checkpoints that failed (all shards
+// together) and, while the latest attempt of some shard failed, since
+// when and why.
+func (s *Service) CheckpointFailures() retry.State {
+	states := make([]retry.State, len(s.runners))
+	for i, r := range s.runners {
+		states[i] = r.ckFail.State()
+	}
+	return retry.Merge(states...)
 }
 
 // Tenants implements Source.

@@ -19,6 +19,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
+	"github.com/tenantpulse/tenantpulse/internal/retry"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
 )
 
@@ -115,6 +116,17 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		}
 	}
 	return s, nil
+}
+
+// Failures reports the failed attempts to archive (all shards together:
+// reading, storing files, checkpoints) and, while some shard's latest
+// attempt failed, since when and why.
+func (s *Service) Failures() retry.State {
+	states := make([]retry.State, len(s.shards))
+	for i, a := range s.shards {
+		states[i] = a.fail.State()
+	}
+	return retry.Merge(states...)
 }
 
 // Stats returns the archiver's counters.
@@ -263,6 +275,10 @@ type shardArchiver struct {
 	lastCk  time.Time
 	crashed atomic.Bool
 	readPos atomic.Pointer[string] // read, for other goroutines
+
+	fail     retry.Failures // steps that failed; read by Failures
+	wrote    bool           // the last step stored files or a checkpoint
+	flushNow bool           // after a failure: store what is buffered at the next step
 }
 
 // buffer is one partition's records waiting to become a file.
@@ -292,25 +308,44 @@ type bufRec struct {
 }
 
 func (a *shardArchiver) run(ctx context.Context) {
+	// A failure (a full disk, an unreachable S3) is retried after growing
+	// waits, one log line each; the retry stores what it buffers at once,
+	// so a success (which clears the failure) is seen without waiting for
+	// a file's age.
+	var wait retry.Backoff
 	for ctx.Err() == nil {
-		if err := a.step(ctx); err != nil {
-			if errors.Is(err, errCrash) {
-				a.crashed.Store(true)
-				return
+		err := a.step(ctx)
+		if err == nil {
+			// Stored something, or has nothing to store: not failing.
+			if a.wrote || (len(a.bufs) == 0 && a.read == a.ck.Position) {
+				a.wrote, a.flushNow = false, false
+				a.fail.OK()
+				wait.Reset()
 			}
-			if ctx.Err() != nil {
-				return
-			}
-			a.s.log.Warn("archiving failed; retrying", "stream", a.stream, "shard", a.shard, "error", err)
-			if err := a.recover(ctx); err != nil {
-				a.s.log.Warn("cannot recover; retrying", "stream", a.stream, "shard", a.shard, "error", err)
-			}
-			t := time.NewTimer(time.Second)
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
+			continue
 		}
+		if errors.Is(err, errCrash) {
+			a.crashed.Store(true)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.fail.Fail(time.Now(), err)
+		d := wait.Next()
+		attrs := []any{"stream", a.stream, "shard", a.shard, "retry_in", d,
+			"failing_since", a.fail.State().Since.UTC().Format(time.RFC3339), "error", err}
+		if rerr := a.recover(ctx); rerr != nil {
+			attrs = append(attrs, "recover_error", rerr)
+		}
+		a.s.log.Warn("archiving failed; retrying", attrs...)
+		a.flushNow = true
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 
@@ -336,10 +371,14 @@ func (a *shardArchiver) step(ctx context.Context) error {
 		pos := a.read
 		a.readPos.Store(&pos)
 	}
-	if err := a.flush(ctx, a.due(now)); err != nil {
+	due := a.due(now)
+	if a.flushNow {
+		due = a.sortedBufs()
+	}
+	if err := a.flush(ctx, due); err != nil {
 		return err
 	}
-	if len(a.bufs) == 0 && a.read != a.ck.Position && now.Sub(a.lastCk) >= time.Second {
+	if len(a.bufs) == 0 && a.read != a.ck.Position && (a.flushNow || now.Sub(a.lastCk) >= time.Second) {
 		// Nothing buffered: everything read is stored.
 		a.ck.Position = a.read
 		a.prune()
@@ -347,6 +386,7 @@ func (a *shardArchiver) step(ctx context.Context) error {
 			return err
 		}
 		a.lastCk = now
+		a.wrote = true
 	}
 	return nil
 }
@@ -616,6 +656,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 		return errCrash
 	}
 	a.lastCk = a.s.opts.Now()
+	a.wrote = true
 	return nil
 }
 
