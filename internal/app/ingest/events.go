@@ -26,7 +26,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/dedupe"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
@@ -66,7 +68,11 @@ type result struct {
 	wait      *flight
 	code      string
 	field     string
-	reason    string
+	// reason says why an event was rejected, or why an accepted one is
+	// in no window: dated before the first day any window holds
+	// (analytics.WindowStart), it counts in lifetime totals only, and its
+	// result says so ("windowed":false).
+	reason string
 }
 
 var streamNames = [...]string{event.StreamCompanies, event.StreamJobs}
@@ -377,7 +383,19 @@ func (s *Service) addEvent(q *request, raw []byte, err error, nowMs int64) {
 		s.reject(q, errInternal, "", err.Error())
 		return
 	}
+	now := nowMs * 1e6
+	if by, ahead := event.Ahead(ev.Time, now, s.opts.MaxFuture); ahead {
+		s.reject(q, errInvalidEvent, "time", fmt.Sprintf("%s is %s ahead of the server's clock (%s); an event may be at most %s ahead (max_future): send the time the thing happened, and check the sender's clock",
+			event.AppendTime(nil, ev.Time), by, event.AppendTime(nil, now), s.opts.MaxFuture))
+		r := &q.results[len(q.results)-1]
+		r.idOff, r.idLen = q.addArena(ev.ID)
+		return
+	}
 	r := result{status: statusAccepted, dupOf: -1, typ: ev.Type}
+	if ws := analytics.WindowStart(time.Unix(0, now)); ev.Time < ws.UnixNano() {
+		r.reason = fmt.Sprintf("%s is before %s, the first of the %d days the windowed metrics keep (jobs30d, jobs90d, activeUsers30d, the daily series): stored and archived, it counts in the tenant's lifetime totals only",
+			event.AppendTime(nil, ev.Time), ws.Format(time.DateOnly), analytics.RingDays)
+	}
 	if ev.Type.Stream() == event.StreamJobs {
 		r.stream = 1
 	}

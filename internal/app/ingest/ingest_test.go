@@ -379,7 +379,7 @@ func TestGzipBody(t *testing.T) {
 
 func TestDedupeWindowExpires(t *testing.T) {
 	ts := startTest(t, "", Options{DedupeWindow: time.Minute})
-	base := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC).UnixMilli()
+	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixMilli() // the event's time is 10:00:00.123: not ahead of max-future
 	e := ev("e", "user.added", "t", `{"userId":"u"}`)
 	for _, c := range []struct {
 		at   int64

@@ -11,6 +11,7 @@ import (
 //
 //	{"failedEventCount":1,"results":[
 //	  {"status":"accepted","id":"e1","stream":"jobs","shardId":"shardId-000000000001","sequenceNumber":"4959..."},
+//	  {"status":"accepted","id":"e0",...,"sequenceNumber":"4959...","windowed":false,"reason":"... counts in the tenant's lifetime totals only"},
 //	  {"status":"duplicate","id":"e1"},
 //	  {"status":"rejected","id":"e2","error":"InvalidEvent","field":"data.userId","reason":"...","retryable":false}]}
 func (s *Service) appendResponse(b []byte, q *request) []byte {
@@ -38,7 +39,12 @@ func (s *Service) appendResponse(b []byte, q *request) []byte {
 			b = append(b, r.shard.ID()...)
 			b = append(b, `","sequenceNumber":"`...)
 			b = r.seq.AppendTo(b)
-			b = append(b, `"}`...)
+			b = append(b, '"')
+			if r.reason != "" {
+				b = append(b, `,"windowed":false,"reason":`...)
+				b = awswire.AppendString(b, r.reason)
+			}
+			b = append(b, '}')
 		case statusDuplicate:
 			b = append(b, `{"status":"duplicate","id":`...)
 			b = awswire.AppendBytesString(b, q.arena[r.idOff:r.idOff+r.idLen])
