@@ -231,3 +231,31 @@ func num(v any) float64 {
 	f, _ := v.(float64)
 	return f
 }
+
+// TestMaxFutureFlag: --max-future reaches both the event API and the
+// processor.
+func TestMaxFutureFlag(t *testing.T) {
+	srv := startServer(t, "--max-future", "10m")
+	ahead := time.Now().Add(30 * time.Minute)
+	if r := postTimes(t, srv.url, jobAt("a-1", "acme", ahead))[0]; r.Status != "rejected" || r.Field != "time" || !strings.Contains(r.Reason, "at most 10m0s ahead") {
+		t.Fatalf("an event 30 minutes ahead with --max-future 10m: %+v", r)
+	}
+	if r := postTimes(t, srv.url, jobAt("a-2", "acme", time.Now().Add(5*time.Minute)))[0]; r.Status != "accepted" {
+		t.Fatalf("an event 5 minutes ahead with --max-future 10m: %+v", r)
+	}
+	kc := newKinesisClient(srv.url)
+	if _, err := kc.PutRecord(context.Background(), &kinesis.PutRecordInput{StreamName: aws.String("jobs"), PartitionKey: aws.String("acme"),
+		Data: []byte(jobAt("a-3", "acme", ahead))}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		var dl struct {
+			DeadLetters []struct{ Reason string }
+		}
+		getJSON(t, srv.url+"/v1/dead-letters", &dl)
+		if len(dl.DeadLetters) != 1 || !strings.Contains(dl.DeadLetters[0].Reason, "more than the max-future 10m0s") {
+			return fmt.Errorf("dead letters %+v, want the record 30 minutes ahead", dl)
+		}
+		return nil
+	})
+}
