@@ -15,7 +15,8 @@ const DefaultMaxFuture = time.Hour
 
 // Ahead reports whether the event time t (Unix ns) is more than maxFuture
 // ahead of ref (Unix ns), and if so by how much, as text that says it
-// plainly: "2h0m1s", or "7 days 2h0m0s" from a day on.
+// plainly: "2h0m0.5s" (to the millisecond), or "7 days 2h0m1s" (to the
+// second) from a day on; exact when rounding would hide the excess.
 func Ahead(t, ref int64, maxFuture time.Duration) (by string, ahead bool) {
 	if t <= ref {
 		return "", false
@@ -27,15 +28,22 @@ func Ahead(t, ref int64, maxFuture time.Duration) (by string, ahead bool) {
 	if d <= maxFuture {
 		return "", false
 	}
-	days := d / (24 * time.Hour)
-	rest := (d % (24 * time.Hour)).Round(time.Second)
-	switch {
-	case days == 0:
-		return d.Round(time.Millisecond).String(), true
-	case days == 1:
-		return fmt.Sprintf("1 day %s", rest), true
+	const day = 24 * time.Hour
+	shown := d.Round(time.Millisecond)
+	if d >= day {
+		shown = d.Round(time.Second)
 	}
-	return fmt.Sprintf("%d days %s", days, rest), true
+	if shown <= maxFuture {
+		shown = d
+	}
+	switch days := shown / day; days {
+	case 0:
+		return shown.String(), true
+	case 1:
+		return fmt.Sprintf("1 day %s", shown%day), true
+	default:
+		return fmt.Sprintf("%d days %s", days, shown%day), true
+	}
 }
 
 // ParseTime parses an RFC 3339 timestamp, such as 2026-11-25T10:00:00Z or

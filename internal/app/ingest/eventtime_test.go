@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,28 +12,12 @@ func evAt(id string, at string) string {
 	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"test","type":"job.submitted","time":%q,"tenantid":"acme","data":{"jobId":%q,"userId":"u1","dataSize":1}}`, id, at, id)
 }
 
-// timeResult is a result with the fields of event time.
-type timeResult struct {
-	Status   string `json:"status"`
-	ID       string `json:"id"`
-	Error    string `json:"error"`
-	Field    string `json:"field"`
-	Reason   string `json:"reason"`
-	Windowed *bool  `json:"windowed"`
-}
-
-func (ts *testServer) sendTimes(events ...string) []timeResult {
+// sendTimes posts events as one JSON array and returns their results.
+func (ts *testServer) sendTimes(events ...string) []replyResult {
 	ts.t.Helper()
-	code, b := ts.post("application/json", []byte("["+strings.Join(events, ",")+"]"))
-	if code != 200 {
-		ts.t.Fatalf("status %d: %s", code, b)
-	}
-	var r struct{ Results []timeResult }
-	if err := json.Unmarshal(b, &r); err != nil {
-		ts.t.Fatalf("reply %s: %v", b, err)
-	}
+	r := ts.send("application/json", "["+strings.Join(events, ",")+"]")
 	if len(r.Results) != len(events) {
-		ts.t.Fatalf("%d results for %d events: %s", len(r.Results), len(events), b)
+		ts.t.Fatalf("%d results for %d events: %+v", len(r.Results), len(events), r)
 	}
 	return r.Results
 }

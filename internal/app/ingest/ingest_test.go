@@ -70,18 +70,22 @@ func startTestStore(t *testing.T, dir string, opts Options, so streamlog.Options
 }
 
 type reply struct {
-	FailedEventCount int `json:"failedEventCount"`
-	Results          []struct {
-		Status         string `json:"status"`
-		ID             string `json:"id"`
-		Stream         string `json:"stream"`
-		ShardID        string `json:"shardId"`
-		SequenceNumber string `json:"sequenceNumber"`
-		Error          string `json:"error"`
-		Field          string `json:"field"`
-		Reason         string `json:"reason"`
-		Retryable      bool   `json:"retryable"`
-	} `json:"results"`
+	FailedEventCount int           `json:"failedEventCount"`
+	Results          []replyResult `json:"results"`
+}
+
+// replyResult is one event's result.
+type replyResult struct {
+	Status         string `json:"status"`
+	ID             string `json:"id"`
+	Stream         string `json:"stream"`
+	ShardID        string `json:"shardId"`
+	SequenceNumber string `json:"sequenceNumber"`
+	Error          string `json:"error"`
+	Field          string `json:"field"`
+	Reason         string `json:"reason"`
+	Retryable      bool   `json:"retryable"`
+	Windowed       *bool  `json:"windowed"` // absent unless false
 }
 
 func (ts *testServer) post(ct string, body []byte, hdr ...string) (int, []byte) {
