@@ -116,7 +116,7 @@ func TestAhead(t *testing.T) {
 	}
 	f(ref, time.Hour, "", false)
 	f(ref-int64(1000*time.Hour), time.Hour, "", false)
-	f(ref+int64(time.Hour), time.Hour, "", false) // exactly the bound
+	f(ref+int64(time.Hour), time.Hour, "", false)                  // exactly the bound
 	f(ref+int64(time.Hour)+1, time.Hour, "1h0m0.000000001s", true) // rounding would hide the excess
 	f(ref+int64(time.Hour+time.Second/2), time.Hour, "1h0m0.5s", true)
 	f(ref+int64(time.Hour+time.Millisecond), time.Hour, "1h0m0.001s", true)
