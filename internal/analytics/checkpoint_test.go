@@ -132,15 +132,23 @@ func FuzzRestoreShardState(f *testing.F) {
 	ts.Send(t0, randomEvents(3, 100, t0)...)
 	small := Options{DedupeMaxBytes: 1 << 16} // cheap to allocate per run
 	// The fuzzer writes payloads; framing them here gets past the CRC.
-	for _, ck := range [][]byte{ts.Jobs.Checkpoint(), ts.Companies.Checkpoint()} {
-		_, payload, err := fsutil.Unframe(checkpointMagic, ck)
+	v1, err := os.ReadFile("testdata/checkpoint-v1.bin")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, ck := range [][]byte{ts.Jobs.Checkpoint(), ts.Companies.Checkpoint(), v1} {
+		version, payload, err := fsutil.Unframe(checkpointMagic, ck)
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(payload)
+		f.Add(version == 1, payload)
 	}
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		s, err := RestoreShardState(fsutil.Frame(checkpointMagic, checkpointVersion, payload), small)
+	f.Fuzz(func(t *testing.T, v1 bool, payload []byte) {
+		version := uint8(checkpointVersion)
+		if v1 {
+			version = 1
+		}
+		s, err := RestoreShardState(fsutil.Frame(checkpointMagic, version, payload), small)
 		if err != nil {
 			if !errors.Is(err, ErrCorruptCheckpoint) {
 				t.Fatalf("error %v is not ErrCorruptCheckpoint", err)
