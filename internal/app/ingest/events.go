@@ -68,11 +68,12 @@ type result struct {
 	wait      *flight
 	code      string
 	field     string
-	// reason says why an event was rejected, or why an accepted one is
-	// in no window: dated before the first day any window holds
-	// (analytics.WindowStart), it counts in lifetime totals only, and its
-	// result says so ("windowed":false).
-	reason string
+	reason    string
+	// old is set on an accepted event dated (at evTime) before the first
+	// day any window holds (request.windowStart): it counts in lifetime
+	// totals only, and its result says so ("windowed":false).
+	old    bool
+	evTime int64
 }
 
 var streamNames = [...]string{event.StreamCompanies, event.StreamJobs}
@@ -88,6 +89,8 @@ type request struct {
 	out     []byte
 	dec     event.Decoder
 	ev      event.Event
+	// windowStart is analytics.WindowStart of the request's time.
+	windowStart time.Time
 }
 
 // group is one request's events for one shard.
@@ -153,7 +156,9 @@ func (s *Service) handle(q *request, r *http.Request) (int, error) {
 		return 0, err
 	}
 	s.m.bytes.Add(float64(len(q.body)))
-	nowMs := s.opts.Now().UnixMilli()
+	now := s.opts.Now()
+	nowMs := now.UnixMilli()
+	q.windowStart = analytics.WindowStart(now)
 	if ndjson {
 		err = s.parseNDJSON(q, nowMs)
 	} else {
@@ -392,9 +397,8 @@ func (s *Service) addEvent(q *request, raw []byte, err error, nowMs int64) {
 		return
 	}
 	r := result{status: statusAccepted, dupOf: -1, typ: ev.Type}
-	if ws := analytics.WindowStart(time.Unix(0, now)); ev.Time < ws.UnixNano() {
-		r.reason = fmt.Sprintf("%s is before %s, the first of the %d days the windowed metrics keep (jobs30d, jobs90d, activeUsers30d, the daily series): stored and archived, it counts in the tenant's lifetime totals only",
-			event.AppendTime(nil, ev.Time), ws.Format(time.DateOnly), analytics.RingDays)
+	if ev.Time < q.windowStart.UnixNano() {
+		r.old, r.evTime = true, ev.Time
 	}
 	if ev.Type.Stream() == event.StreamJobs {
 		r.stream = 1
