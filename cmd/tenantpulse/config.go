@@ -14,6 +14,7 @@ import (
 
 	analyticsstate "github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/dedupe"
+	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
@@ -42,6 +43,10 @@ type Config struct {
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// AnalyticsDedupeMaxBytes is the memory of each shard's dedupe window.
 	AnalyticsDedupeMaxBytes int64 `yaml:"analytics_dedupe_max_bytes"`
+	// MaxFuture: the event API rejects an event dated further ahead of the
+	// server's clock, and the processor dead-letters a record dated
+	// further ahead of its arrival.
+	MaxFuture time.Duration `yaml:"max_future"`
 	// The archive: where objects go and how files are cut.
 	ArchiveStore     string        `yaml:"archive_store"`
 	BucketPrefix     string        `yaml:"bucket_prefix"`
@@ -113,7 +118,7 @@ func defaultConfig() Config {
 		AnalyticsDedupeMaxBytes: analyticsstate.DefaultShardDedupeBytes,
 		ArchiveStore:            "local", BucketPrefix: "tenantpulse-", BucketMode: "bucket",
 		ArchiveFileBytes: 5 << 20, ArchiveFileAge: 300 * time.Second, SnapshotInterval: time.Minute,
-		RiskEndpoint: "churn", RiskInterval: time.Second,
+		RiskEndpoint: "churn", RiskInterval: time.Second, MaxFuture: event.DefaultMaxFuture,
 		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
@@ -154,6 +159,9 @@ func (c *Config) validate() error {
 	}
 	if c.AllowedLateness <= 0 {
 		return fmt.Errorf("allowed_lateness %s must be positive", c.AllowedLateness)
+	}
+	if c.MaxFuture <= 0 {
+		return fmt.Errorf("max_future %s must be positive (default 1h)", c.MaxFuture)
 	}
 	if c.AnalyticsDedupeMaxBytes < 64<<10 {
 		return fmt.Errorf("analytics_dedupe_max_bytes %d must be at least 65536 (64 KiB)", c.AnalyticsDedupeMaxBytes)
@@ -223,7 +231,8 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.Int64Var(&f.SegmentBytes, "segment-bytes", f.SegmentBytes, "seal a segment file past this size")
 	fs.DurationVar(&f.DedupeWindow, "dedupe-window", f.DedupeWindow, "POST /v1/events stores an event repeated (same id + source) within this much arrival time once")
 	fs.IntVar(&f.Workers, "workers", f.Workers, "analytics workers applying records (0: one per core)")
-	fs.DurationVar(&f.AllowedLateness, "allowed-lateness", f.AllowedLateness, "analytics: an event further behind its shard's watermark (latest event time) is a dead letter")
+	fs.DurationVar(&f.AllowedLateness, "allowed-lateness", f.AllowedLateness, "analytics: how long open sessions and running jobs are kept behind a shard's watermark (latest event time) for their late ends")
+	fs.DurationVar(&f.MaxFuture, "max-future", f.MaxFuture, "an event dated further ahead of the server's clock is rejected, and a record dated further ahead of its arrival is a dead letter")
 	fs.DurationVar(&f.CheckpointInterval, "checkpoint-interval", f.CheckpointInterval, "analytics: how often each shard's state is checkpointed with its position")
 	fs.Int64Var(&f.AnalyticsDedupeMaxBytes, "analytics-dedupe-max-bytes", f.AnalyticsDedupeMaxBytes, "analytics: memory of each shard's dedupe window (about 36 bytes per event identity)")
 	fs.StringVar(&f.ArchiveStore, "archive-store", f.ArchiveStore, "where the archive goes: local (<data>/buckets), s3, or none")

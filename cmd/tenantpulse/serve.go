@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 	})
 
 	events := ingest.New(ingest.Options{
-		Store: store, DedupeWindow: cfg.DedupeWindow, DedupeMaxBytes: cfg.DedupeMaxBytes,
+		Store: store, DedupeWindow: cfg.DedupeWindow, DedupeMaxBytes: cfg.DedupeMaxBytes, MaxFuture: cfg.MaxFuture,
 		Logger: log.With("component", "ingest"), Registerer: reg,
 	})
 	if err := events.Rebuild(); err != nil {
@@ -123,7 +123,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 	proc, err := analytics.New(ctx, analytics.Options{
 		Reader: stream.NewEmbedded(store), Dir: filepath.Join(cfg.Data, "analytics"), Workers: cfg.Workers,
 		CheckpointInterval: cfg.CheckpointInterval,
-		State: analyticsstate.Options{AllowedLateness: cfg.AllowedLateness, DedupeWindow: cfg.DedupeWindow,
+		State: analyticsstate.Options{AllowedLateness: cfg.AllowedLateness, MaxFuture: cfg.MaxFuture, DedupeWindow: cfg.DedupeWindow,
 			DedupeMaxBytes: cfg.AnalyticsDedupeMaxBytes},
 		Logger: log.With("component", "analytics"),
 	})

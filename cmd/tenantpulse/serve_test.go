@@ -161,6 +161,7 @@ func TestConfigErrors(t *testing.T) {
 	f("fsync: sometimes\n", `fsync is "sometimes"`)
 	f("streams:\n  - name: bad name\n    shards: 1\n", `stream name "bad name"`)
 	f("streams:\n  - name: a\n    shards: 0\n", "shards is 0")
+	f("max_future: -1s\n", "max_future -1s must be positive")
 }
 
 func TestDeclaredStreamDisagreesWithStored(t *testing.T) {

@@ -76,7 +76,7 @@ func TestJobWindowsEdges(t *testing.T) {
 	ts := NewTester(Options{AllowedLateness: 200 * 24 * time.Hour})
 	day := 24 * time.Hour
 	midnight := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	ts.Send(t0,
+	ts.Send(midnight.Add(day), // the arrival after the last event
 		submitted("b", midnight.Add(-90*day), "j1"),                        // day D-90: outside both
 		submitted("b", midnight.Add(-89*day), "j2"),                        // D-89: first of the 90
 		submitted("b", midnight.Add(-30*day).Add(-time.Millisecond), "j3"), // last ms of D-31: in 90 only
@@ -119,23 +119,24 @@ func TestLateDuplicateMalformed(t *testing.T) {
 		e1, // duplicate
 		evID("x1", "job.submitted", "c", t0, `{"jobId":"jX","userId":"u","dataSize":1}`),                                          // same identity
 		strings.Replace(evID("x1", "job.submitted", "c", t0, `{"jobId":"j1","userId":"u","dataSize":1}`), `"test"`, `"other"`, 1), // other source
-		submitted("c", t0.Add(-7*day), "j2"),                  // late, within lateness
-		submitted("c", t0.Add(-7*day-time.Millisecond), "j3"), // too late
-		`{"specversion":"1.0","id":"bad"}`,                    // invalid
+		submitted("c", t0.Add(-7*day), "j2"),      // late
+		submitted("c", t0.Add(-200*day), "j3"),    // late, older than the day slices: in totals only
+		submitted("c", t0.Add(2*time.Hour), "j4"), // dated after its arrival + max-future
+		`{"specversion":"1.0","id":"bad"}`,        // invalid
 		`not json`,
 		ev("user.added", "c", t0, `{"userId":"u"}`), // wrong stream is impossible via Tester; valid
 	)
-	want := []Outcome{Applied, Duplicate, Duplicate, Applied, Applied, TooLate, Invalid, Invalid, Applied}
+	want := []Outcome{Applied, Duplicate, Duplicate, Applied, Applied, Applied, Future, Invalid, Invalid, Applied}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("record %d: outcome %d, want %d", i, got[i], want[i])
 		}
 	}
-	if tn := mustTenant(t, ts, "c", t0); tn.JobsSubmitted != 3 {
-		t.Errorf("jobsSubmitted %d, want 3", tn.JobsSubmitted)
+	if tn := mustTenant(t, ts, "c", t0); tn.JobsSubmitted != 4 || tn.Jobs90d != 3 {
+		t.Errorf("jobsSubmitted %d jobs90d %d, want 4 and 3", tn.JobsSubmitted, tn.Jobs90d)
 	}
 	c := ts.Jobs.Counts
-	if c.Duplicates != 2 || c.Late != 1 || c.TooLate != 1 || c.Events != 3 || c.Records != 6 {
+	if c.Duplicates != 2 || c.Late != 2 || c.Future != 1 || c.Events != 4 || c.Records != 7 {
 		t.Errorf("jobs counts %+v", c)
 	}
 	if ts.Companies.Counts.Invalid != 2 {
@@ -144,7 +145,7 @@ func TestLateDuplicateMalformed(t *testing.T) {
 	var dl []DeadLetter
 	dl = ts.Jobs.DeadLetters(dl)
 	dl = ts.Companies.DeadLetters(dl)
-	if len(dl) != 3 || !strings.HasPrefix(dl[0].Reason, "late:") || !strings.Contains(dl[1].Reason, "invalid event") {
+	if len(dl) != 3 || !strings.HasPrefix(dl[0].Reason, "future:") || !strings.Contains(dl[1].Reason, "invalid event") {
 		t.Fatalf("dead letters %+v", dl)
 	}
 	// The duplicate window is arrival time: 10 minutes later the same
@@ -235,12 +236,13 @@ func TestOutOfOrderUsers(t *testing.T) {
 	if got := mustTenant(t, ts, "o", t0).ActiveUsers30d; got != 2 {
 		t.Fatalf("activeUsers30d after re-adding = %d, want 2", got)
 	}
-	// Eight days on, the tombstone and the stale session are pruned.
-	ts.Send(t0, ev("user.deleted", "o", t0.Add(h), `{"userId":"u2"}`))
-	ts.Send(t0, ev("user.added", "o", t0.Add(8*24*h), `{"userId":"u3"}`))
+	// Eight days on, the stale session is pruned; the tombstone is kept
+	// for TombstoneKeep (see TestTombstonesOutliveTheActiveWindow).
+	ts.Send(t0.Add(h), ev("user.deleted", "o", t0.Add(h), `{"userId":"u2"}`))
+	ts.Send(t0.Add(8*24*h), ev("user.added", "o", t0.Add(8*24*h), `{"userId":"u3"}`))
 	c := ts.Companies.companies["o"]
-	if _, ok := c.users[idKey([]byte("u2"))]; ok {
-		t.Error("a tombstone older than the allowed lateness was kept")
+	if _, ok := c.users[idKey([]byte("u2"))]; !ok {
+		t.Error("a tombstone younger than TombstoneKeep was pruned")
 	}
 	if len(c.sessions) != 0 {
 		t.Errorf("stale sessions kept: %v", c.sessions)

@@ -16,7 +16,9 @@ import (
 // analytics-checkpoint.md describes the payload.
 var checkpointMagic = [4]byte{'T', 'P', 'A', 'C'}
 
-const checkpointVersion = 1
+// checkpointVersion is the version Checkpoint writes. Version 1 (read
+// still) lacks the future counter.
+const checkpointVersion = 2
 
 // ErrCorruptCheckpoint reports a checkpoint that cannot be decoded.
 var ErrCorruptCheckpoint = errors.New("corrupt analytics checkpoint")
@@ -30,7 +32,7 @@ func (s *ShardState) Checkpoint() []byte {
 	w.str(s.Position)
 	w.int(s.Watermark)
 	c := s.Counts
-	for _, v := range []int64{c.Records, c.Events, c.Duplicates, c.Late, c.TooLate, c.Invalid} {
+	for _, v := range []int64{c.Records, c.Events, c.Duplicates, c.Late, c.TooLate, c.Invalid, c.Future} {
 		w.int(v)
 	}
 	st := s.win.Stats()
@@ -79,8 +81,8 @@ func RestoreShardState(b []byte, opts Options) (*ShardState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorruptCheckpoint, err)
 	}
-	if version != checkpointVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCorruptCheckpoint, version, checkpointVersion)
+	if version != 1 && version != checkpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads versions 1 and %d", ErrCorruptCheckpoint, version, checkpointVersion)
 	}
 	r := &ckReader{b: payload}
 	stream, shard := r.str(), r.str()
@@ -96,6 +98,9 @@ func RestoreShardState(b []byte, opts Options) (*ShardState, error) {
 	c := &s.Counts
 	for _, v := range []*int64{&c.Records, &c.Events, &c.Duplicates, &c.Late, &c.TooLate, &c.Invalid} {
 		*v = r.int()
+	}
+	if version >= 2 {
+		c.Future = r.int()
 	}
 	expired, evicted := r.int(), r.int()
 	for n := r.count(17); n > 0 && r.err == nil; n-- {

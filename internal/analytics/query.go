@@ -64,6 +64,10 @@ func (s *ShardState) FillDays(days []Day) {
 	}
 }
 
+// activeDays is the active-users window: a user is active at T when it
+// logged in on one of the activeDays UTC days ending with T's day.
+const activeDays = 30
+
 func tenantIn(out map[string]*Tenant, id string) *Tenant {
 	t, ok := out[id]
 	if !ok {
@@ -84,7 +88,7 @@ func (c *companyPart) fill(t *Tenant, asOf int64) {
 	t.UsersAdded, t.UsersDeleted = c.usersAdded, c.usersDeleted
 	d := dayOf(asOf) + 1 // lastLogin is stored as day + 1
 	for _, u := range c.users {
-		if !u.deleted && u.lastLogin > d-30 && u.lastLogin <= d {
+		if !u.deleted && u.lastLogin > d-activeDays && u.lastLogin <= d {
 			t.ActiveUsers30d++
 			if u.lastLogin > d-7 {
 				t.ActiveUsers7d++
@@ -231,8 +235,8 @@ func (s *ShardState) Status(st *ShardStatus) {
 	st.Stream, st.Shard, st.Position = s.Stream, s.Shard, s.Position
 	st.Watermark = fmtTime(s.Watermark)
 	c := s.Counts
-	st.Records, st.Events, st.Duplicates, st.Late, st.TooLate, st.Invalid = c.Records, c.Events, c.Duplicates, c.Late, c.TooLate, c.Invalid
-	st.DeadLetters = c.TooLate + c.Invalid
+	st.Records, st.Events, st.Duplicates, st.Late, st.TooLate, st.Future, st.Invalid = c.Records, c.Events, c.Duplicates, c.Late, c.TooLate, c.Future, c.Invalid
+	st.DeadLetters = c.DeadLetters()
 	st.Tenants = int64(s.Tenants())
 	ds := s.win.Stats()
 	st.DedupeEntries, st.DedupeBytes = int64(ds.Entries), ds.Bytes

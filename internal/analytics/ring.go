@@ -1,5 +1,7 @@
 package analytics
 
+import "time"
+
 // RingDays and RingHours are how many day and hour slices a tenant keeps.
 const (
 	RingDays  = 120
@@ -10,6 +12,16 @@ const (
 	nsPerHour = int64(3600e9)
 	nsPerDay  = 24 * nsPerHour
 )
+
+// WindowStart is the start of the oldest UTC day a window can hold at now:
+// the first of the RingDays UTC days ending with now's day. An event dated
+// before it counts in its tenant's lifetime totals (jobsSubmitted, logins,
+// ...) but in no windowed metric (jobs30d, jobs90d, activeUsers30d, the
+// daily and hourly series) at now or later, because no day slice kept for
+// those windows can hold it. The event API tells its sender so.
+func WindowStart(now time.Time) time.Time {
+	return time.Unix(int64(dayOf(now.UnixNano())-RingDays+1)*86400, 0).UTC()
+}
 
 // dayOf and hourOf number UTC days and hours since the Unix epoch.
 func dayOf(ns int64) int32 {

@@ -13,10 +13,18 @@ import (
 
 // Options configure a shard's state.
 type Options struct {
-	// AllowedLateness: an event whose time is further behind the shard's
-	// watermark (the latest event time seen) is a dead letter. Default 7
-	// days.
+	// AllowedLateness is how long what a late event may still change is
+	// kept behind the shard's watermark (the latest event time seen): open
+	// sessions and running jobs (whose end may still come) and deleted
+	// users' tombstones (kept at least TombstoneKeep). It does not limit
+	// which events count: every valid event not dated in the future is
+	// applied, in each window whose day or hour slices still hold its
+	// time. Default 7 days.
 	AllowedLateness time.Duration
+	// MaxFuture: a record whose event time is further ahead of its arrival
+	// time is a dead letter, so no record can move the watermark past its
+	// arrival plus MaxFuture. Default event.DefaultMaxFuture (1 hour).
+	MaxFuture time.Duration
 	// DedupeWindow and DedupeMaxBytes: events repeated (same id + source)
 	// within this much arrival time count once. Defaults: 10 minutes, as
 	// the event API's, and 2 MiB per shard (about 49,000 identities).
@@ -28,16 +36,23 @@ type Options struct {
 }
 
 // DefaultAllowedLateness and DefaultShardDedupeBytes are the defaults of
-// Options.
+// Options. TombstoneKeep is the least time a deleted user is remembered
+// behind the watermark: one day more than the active-users window, so a
+// late login from before the deletion can never make a deleted user
+// active.
 const (
 	DefaultAllowedLateness  = 7 * 24 * time.Hour
 	DefaultShardDedupeBytes = 2 << 20
+	TombstoneKeep           = (activeDays + 1) * 24 * time.Hour
 	defaultDeadLetterKeep   = 100
 )
 
 func (o *Options) withDefaults() {
 	if o.AllowedLateness <= 0 {
 		o.AllowedLateness = DefaultAllowedLateness
+	}
+	if o.MaxFuture <= 0 {
+		o.MaxFuture = event.DefaultMaxFuture
 	}
 	if o.DedupeWindow <= 0 {
 		o.DedupeWindow = dedupe.DefaultWindow
@@ -101,9 +116,16 @@ type Counts struct {
 	Events     int64 // events applied
 	Duplicates int64
 	Late       int64 // applied although behind the watermark
-	TooLate    int64 // beyond the allowed lateness: dead letters
-	Invalid    int64 // not valid events, or in the wrong stream: dead letters
+	// TooLate counts the events that versions before checkpoint version 2
+	// dead-lettered for being more than the allowed lateness behind the
+	// watermark; restored from such a checkpoint, it no longer grows.
+	TooLate int64
+	Future  int64 // dated more than MaxFuture after their arrival: dead letters
+	Invalid int64 // not valid events, or in the wrong stream: dead letters
 }
+
+// DeadLetters is how many records went to the dead letters.
+func (c Counts) DeadLetters() int64 { return c.TooLate + c.Future + c.Invalid }
 
 // allDay is one day of every tenant in the shard, for the overview.
 type allDay struct {
@@ -153,7 +175,7 @@ type Outcome uint8
 const (
 	Applied Outcome = iota + 1
 	Duplicate
-	TooLate
+	Future // a dead letter: dated more than MaxFuture after its arrival
 	Invalid
 )
 
@@ -178,11 +200,11 @@ func (s *ShardState) Apply(data []byte, arrivalMs int64, seq string) Outcome {
 		s.deadLetter(seq, arrivalMs, fmt.Sprintf("a %s event belongs in stream %s, not %s", e.Type, e.Type.Stream(), s.Stream), e, data)
 		return Invalid
 	}
-	if s.Watermark != 0 && e.Time < s.Watermark-int64(s.opts.AllowedLateness) {
-		s.Counts.TooLate++
-		s.deadLetter(seq, arrivalMs, fmt.Sprintf("late: its time %s is more than the allowed lateness %s behind the watermark %s",
-			fmtTime(e.Time), s.opts.AllowedLateness, fmtTime(s.Watermark)), e, data)
-		return TooLate
+	if by, ahead := event.Ahead(e.Time, arrivalMs*1e6, s.opts.MaxFuture); ahead {
+		s.Counts.Future++
+		s.deadLetter(seq, arrivalMs, fmt.Sprintf("future: its time %s is %s after its arrival %s, more than the max-future %s; applied, it would move the watermark past every real event",
+			fmtTime(e.Time), by, fmtTime(arrivalMs*1e6), s.opts.MaxFuture), e, data)
+		return Future
 	}
 	if s.win.Add(dedupe.KeyOf(e.ID, e.Source), arrivalMs) {
 		s.Counts.Duplicates++
@@ -192,7 +214,7 @@ func (s *ShardState) Apply(data []byte, arrivalMs int64, seq string) Outcome {
 		s.Counts.Late++
 	} else {
 		if s.Watermark != 0 && dayOf(e.Time) != dayOf(s.Watermark) {
-			s.prune(e.Time - int64(s.opts.AllowedLateness))
+			s.prune(e.Time-int64(s.opts.AllowedLateness), e.Time-int64(max(s.opts.AllowedLateness, TombstoneKeep)))
 		}
 		s.Watermark = e.Time
 	}
@@ -210,14 +232,16 @@ func (s *ShardState) Apply(data []byte, arrivalMs int64, seq string) Outcome {
 	return Applied
 }
 
-// prune forgets what no event can change any more, because an event
-// older than cutoff is a dead letter: deleted users' tombstones, and
-// sessions and jobs open since before cutoff (their end was lost). It runs
-// when the watermark enters a new day, so it depends only on the records.
-func (s *ShardState) prune(cutoff int64) {
+// prune forgets what the state keeps only for late events: sessions and
+// jobs open since before cutoff (their end is taken as lost), and users
+// deleted before tombstones (a login older than that cannot fall in the
+// active-users window, so it cannot bring a deleted user back into it). It
+// runs when the watermark enters a new day, so it depends only on the
+// records.
+func (s *ShardState) prune(cutoff, tombstones int64) {
 	for _, c := range s.companies {
 		for id, u := range c.users {
-			if u.deleted && u.changed < cutoff {
+			if u.deleted && u.changed < tombstones {
 				delete(c.users, id)
 			}
 		}
@@ -291,8 +315,8 @@ func idKey(id []byte) uint64 { return xxhash.Sum64(id) }
 // userState is one user: its last login day (day number + 1; 0: none),
 // and whether its latest user.added or user.deleted (by event time, at
 // changed) deleted it. A deleted user is kept (a tombstone) until its
-// deletion is further behind the watermark than the allowed lateness, so
-// a late login cannot bring it back.
+// deletion is further behind the watermark than the allowed lateness and
+// TombstoneKeep, so a late login cannot bring it back.
 type userState struct {
 	lastLogin int32
 	deleted   bool

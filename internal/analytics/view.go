@@ -116,10 +116,11 @@ type ShardStatus struct {
 	Records            int64  `json:"records"`             // records read
 	Events             int64  `json:"events"`              // events applied
 	Duplicates         int64  `json:"duplicates"`
-	Late               int64  `json:"late"`        // applied although behind the watermark (within the allowed lateness)
-	TooLate            int64  `json:"tooLate"`     // beyond the allowed lateness: dead letters
+	Late               int64  `json:"late"`        // applied although behind the watermark
+	TooLate            int64  `json:"tooLate"`     // dead-lettered as too late by builds that wrote checkpoint version 1 (the 7-day rule); no longer grows
+	Future             int64  `json:"future"`      // dated more than max-future after their arrival: dead letters
 	Invalid            int64  `json:"invalid"`     // not valid events: dead letters
-	DeadLetters        int64  `json:"deadLetters"` // TooLate + Invalid
+	DeadLetters        int64  `json:"deadLetters"` // TooLate + Future + Invalid
 	Tenants            int64  `json:"tenants"`
 	DedupeEntries      int64  `json:"dedupeEntries"`
 	DedupeBytes        int64  `json:"dedupeBytes"`
@@ -140,7 +141,7 @@ type DeadLetter struct {
 	Shard    string `json:"shard"`
 	Sequence string `json:"sequenceNumber"`
 	Arrival  string `json:"arrival"` // RFC 3339 ms
-	Reason   string `json:"reason"`  // "late: ..." or the validation error
+	Reason   string `json:"reason"`  // "future: ...", "invalid event: ..." or the wrong stream
 	ID       string `json:"id,omitempty"`
 	TenantID string `json:"tenantid,omitempty"`
 	Data     string `json:"data"` // the record, cut to 1 KiB

@@ -208,9 +208,10 @@ func memoryBench(tenants, users int, out io.Writer) error {
 	at := time.Now().UTC().Add(-100 * 24 * time.Hour)
 	var buf []byte
 	seq := 0
+	arrival := time.Now().UnixMilli() // after every event's time, or the events are dead letters (max-future)
 	apply := func(s *analyticsstate.ShardState, b []byte) {
 		seq++
-		s.Apply(b, int64(seq), "0")
+		s.Apply(b, arrival+int64(seq), "0")
 	}
 	for t := range tenants {
 		id := fmt.Sprintf("tenant-%06d", t)

@@ -1,5 +1,51 @@
 package event
 
+import (
+	"fmt"
+	"time"
+)
+
+// DefaultMaxFuture is how far ahead of a clock an event's time may be by
+// default (--max-future): the event API compares it with the server's
+// clock, the analytics processor with the record's arrival time. An event
+// dated further ahead would move its shard's watermark past every real
+// event's time, so it is refused (the event API) or dead-lettered (the
+// processor).
+const DefaultMaxFuture = time.Hour
+
+// Ahead reports whether the event time t (Unix ns) is more than maxFuture
+// ahead of ref (Unix ns), and if so by how much, as text that says it
+// plainly: "2h0m0.5s" (to the millisecond), or "7 days 2h0m1s" (to the
+// second) from a day on; exact when rounding would hide the excess.
+func Ahead(t, ref int64, maxFuture time.Duration) (by string, ahead bool) {
+	if t <= ref {
+		return "", false
+	}
+	d := time.Duration(t - ref)
+	if d < 0 { // t - ref overflowed int64: ref is centuries before t
+		return "more than 292 years", true
+	}
+	if d <= maxFuture {
+		return "", false
+	}
+	const day = 24 * time.Hour
+	shown := d.Round(time.Millisecond)
+	if d >= day {
+		shown = d.Round(time.Second)
+	}
+	if shown <= maxFuture {
+		shown = d
+	}
+	switch days := shown / day; days {
+	case 0:
+		return shown.String(), true
+	case 1:
+		return fmt.Sprintf("1 day %s", shown%day), true
+	default:
+		return fmt.Sprintf("%d days %s", days, shown%day), true
+	}
+}
+
 // ParseTime parses an RFC 3339 timestamp, such as 2026-11-25T10:00:00Z or
 // 2026-11-25T11:00:00.123456+01:00, into Unix nanoseconds. The fraction may
 // have any number of digits (beyond nine they are truncated, as time.Parse

@@ -104,3 +104,28 @@ func TestAppendTime(t *testing.T) {
 		t.Fatalf("clamped: %s", got)
 	}
 }
+
+func TestAhead(t *testing.T) {
+	ref := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano()
+	f := func(t0 int64, max time.Duration, want string, wantAhead bool) {
+		t.Helper()
+		by, ahead := Ahead(t0, ref, max)
+		if by != want || ahead != wantAhead {
+			t.Errorf("Ahead(ref%+d ns, %s) = %q, %v; want %q, %v", t0-ref, max, by, ahead, want, wantAhead)
+		}
+	}
+	f(ref, time.Hour, "", false)
+	f(ref-int64(1000*time.Hour), time.Hour, "", false)
+	f(ref+int64(time.Hour), time.Hour, "", false)                  // exactly the bound
+	f(ref+int64(time.Hour)+1, time.Hour, "1h0m0.000000001s", true) // rounding would hide the excess
+	f(ref+int64(time.Hour+time.Second/2), time.Hour, "1h0m0.5s", true)
+	f(ref+int64(time.Hour+time.Millisecond), time.Hour, "1h0m0.001s", true)
+	f(ref+int64(25*time.Hour), time.Hour, "1 day 1h0m0s", true)
+	f(ref+int64(7*24*time.Hour), time.Hour, "7 days 0s", true)
+	f(ref+int64(48*time.Hour)+1, 48*time.Hour, "2 days 1ns", true)
+	f(9223372036854775807, time.Hour, "85969 days 11h47m17s", true)
+	// ref so far before t that t - ref overflows int64.
+	if by, ahead := Ahead(9223372036854775807, -9223372036854775808, time.Hour); !ahead || by != "more than 292 years" {
+		t.Errorf("overflow: %q, %v", by, ahead)
+	}
+}

@@ -156,8 +156,10 @@ type pool struct {
 // at most MaxSpread before its last event (or none is in flight). Batches
 // complete in any order, and a straggler (a slow request, a retry) would
 // otherwise let the others run days of backfill ahead of it; a server
-// refuses events further behind its watermark than its allowed lateness
-// (tenantpulse: 7 days by default) as too late.
+// keeps open sessions and running jobs for their late ends only as far
+// behind its watermark as its allowed lateness (tenantpulse: 7 days by
+// default), so a straggler's logoff or job end could find its start
+// forgotten.
 const MaxSpread = 4 * 24 * time.Hour
 
 func newPool(ctx context.Context, snd sender, st *Stats, tr *tracker, concurrency, batchSize int) *pool {

@@ -54,6 +54,7 @@ func TestCollector(t *testing.T) {
 		"tenantpulse_analytics_duplicates_total" + c0 + " counter":      4,
 		"tenantpulse_analytics_late_total" + c0 + " counter":            3,
 		"tenantpulse_analytics_too_late_total" + c0 + " counter":        2,
+		"tenantpulse_analytics_future_total" + c0 + " counter":          0,
 		"tenantpulse_analytics_invalid_total" + c0 + " counter":         4,
 		"tenantpulse_analytics_dead_letters_total" + c0 + " counter":    6,
 		"tenantpulse_analytics_millis_behind_latest" + c0 + " gauge":    12,

@@ -391,7 +391,7 @@ func (s *Service) DeadLetters(limit int) ([]analytics.DeadLetter, int64) {
 	for _, r := range s.runners {
 		r.mu.RLock()
 		all = r.st.DeadLetters(all)
-		total += r.st.Counts.TooLate + r.st.Counts.Invalid
+		total += r.st.Counts.DeadLetters()
 		r.mu.RUnlock()
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Arrival > all[j].Arrival })

@@ -26,7 +26,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/dedupe"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
@@ -67,6 +69,11 @@ type result struct {
 	code      string
 	field     string
 	reason    string
+	// old is set on an accepted event dated (at evTime) before the first
+	// day any window holds (request.windowStart): it counts in lifetime
+	// totals only, and its result says so ("windowed":false).
+	old    bool
+	evTime int64
 }
 
 var streamNames = [...]string{event.StreamCompanies, event.StreamJobs}
@@ -82,6 +89,8 @@ type request struct {
 	out     []byte
 	dec     event.Decoder
 	ev      event.Event
+	// windowStart is analytics.WindowStart of the request's time.
+	windowStart time.Time
 }
 
 // group is one request's events for one shard.
@@ -147,7 +156,9 @@ func (s *Service) handle(q *request, r *http.Request) (int, error) {
 		return 0, err
 	}
 	s.m.bytes.Add(float64(len(q.body)))
-	nowMs := s.opts.Now().UnixMilli()
+	now := s.opts.Now()
+	nowMs := now.UnixMilli()
+	q.windowStart = analytics.WindowStart(now)
 	if ndjson {
 		err = s.parseNDJSON(q, nowMs)
 	} else {
@@ -377,7 +388,18 @@ func (s *Service) addEvent(q *request, raw []byte, err error, nowMs int64) {
 		s.reject(q, errInternal, "", err.Error())
 		return
 	}
+	now := nowMs * 1e6
+	if by, ahead := event.Ahead(ev.Time, now, s.opts.MaxFuture); ahead {
+		s.reject(q, errInvalidEvent, "time", fmt.Sprintf("%s is %s ahead of the server's clock (%s); an event may be at most %s ahead (max_future): send the time the thing happened, and check the sender's clock",
+			event.AppendTime(nil, ev.Time), by, event.AppendTime(nil, now), s.opts.MaxFuture))
+		r := &q.results[len(q.results)-1]
+		r.idOff, r.idLen = q.addArena(ev.ID)
+		return
+	}
 	r := result{status: statusAccepted, dupOf: -1, typ: ev.Type}
+	if ev.Time < q.windowStart.UnixNano() {
+		r.old, r.evTime = true, ev.Time
+	}
 	if ev.Type.Stream() == event.StreamJobs {
 		r.stream = 1
 	}

@@ -19,6 +19,7 @@ func FuzzPostEvents(f *testing.F) {
 		"[" + ev("1", "user.added", "t", `{"userId":"u"}`) + "," + ev("2", "job.cancelled", "t", `{"jobId":"j","userId":"u"}`) + "]",
 		ev("1", "user.added", "t", `{"userId":"u"}`) + "\n" + `{"x":` + "\n" + ev("1", "user.added", "t", `{"userId":"u"}`),
 		`[1,"a",null,{}]`, `{`, `[`, ``, "\n\n", `{"receivedtime":"2026-11-25T10:00:00Z","specversion":"1.0","id":"r","source":"s","type":"tenant.deleted","time":"2026-11-25T10:00:00Z","tenantid":"t"}`,
+		"[" + evAt("f", "2100-01-01T00:00:00Z") + "," + evAt("o", "1999-01-01T00:00:00+01:00") + "]", // future, too old for any window
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
@@ -73,6 +74,9 @@ func FuzzPostEvents(f *testing.F) {
 			switch res.Status {
 			case "accepted":
 				accepted++
+				if res.Windowed != nil && (*res.Windowed || res.Reason == "") {
+					t.Fatalf("windowed must be false with a reason, or absent: %+v", res)
+				}
 			case "rejected":
 				failed++
 				if res.Reason == "" {

@@ -70,18 +70,22 @@ func startTestStore(t *testing.T, dir string, opts Options, so streamlog.Options
 }
 
 type reply struct {
-	FailedEventCount int `json:"failedEventCount"`
-	Results          []struct {
-		Status         string `json:"status"`
-		ID             string `json:"id"`
-		Stream         string `json:"stream"`
-		ShardID        string `json:"shardId"`
-		SequenceNumber string `json:"sequenceNumber"`
-		Error          string `json:"error"`
-		Field          string `json:"field"`
-		Reason         string `json:"reason"`
-		Retryable      bool   `json:"retryable"`
-	} `json:"results"`
+	FailedEventCount int           `json:"failedEventCount"`
+	Results          []replyResult `json:"results"`
+}
+
+// replyResult is one event's result.
+type replyResult struct {
+	Status         string `json:"status"`
+	ID             string `json:"id"`
+	Stream         string `json:"stream"`
+	ShardID        string `json:"shardId"`
+	SequenceNumber string `json:"sequenceNumber"`
+	Error          string `json:"error"`
+	Field          string `json:"field"`
+	Reason         string `json:"reason"`
+	Retryable      bool   `json:"retryable"`
+	Windowed       *bool  `json:"windowed"` // absent unless false
 }
 
 func (ts *testServer) post(ct string, body []byte, hdr ...string) (int, []byte) {
@@ -379,7 +383,7 @@ func TestGzipBody(t *testing.T) {
 
 func TestDedupeWindowExpires(t *testing.T) {
 	ts := startTest(t, "", Options{DedupeWindow: time.Minute})
-	base := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC).UnixMilli()
+	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixMilli() // the event's time is 10:00:00.123: not ahead of max-future
 	e := ev("e", "user.added", "t", `{"userId":"u"}`)
 	for _, c := range []struct {
 		at   int64

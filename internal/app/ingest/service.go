@@ -29,6 +29,9 @@ type Options struct {
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer // nil: no metrics
 	Now            func() time.Time      // default time.Now
+	// MaxFuture: an event whose time is further ahead of the server's
+	// clock is rejected (field time). Default event.DefaultMaxFuture.
+	MaxFuture time.Duration
 }
 
 // Service serves POST /v1/events.
@@ -71,6 +74,9 @@ func New(opts Options) *Service {
 	}
 	if opts.DedupeWindow <= 0 {
 		opts.DedupeWindow = dedupe.DefaultWindow
+	}
+	if opts.MaxFuture <= 0 {
+		opts.MaxFuture = event.DefaultMaxFuture
 	}
 	if opts.DedupeMaxBytes <= 0 {
 		opts.DedupeMaxBytes = dedupe.DefaultMaxBytes
