@@ -3,7 +3,6 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"regexp"
 )
 
@@ -104,9 +103,9 @@ func dataSchema(spec *typeSpec) *schema {
 				s.Enum = append(s.Enum, nil)
 			}
 		case kindNumber:
-			typ, s.Minimum = "number", ptr[int64](0)
+			typ, s.Minimum, s.Maximum = "number", ptr[int64](0), ptr(fs.max)
 		case kindInt:
-			typ, s.Minimum, s.Maximum = "integer", ptr[int64](0), ptr[int64](math.MaxInt64)
+			typ, s.Minimum, s.Maximum = "integer", ptr[int64](0), ptr(fs.max)
 		}
 		if typ != "" {
 			if req {
