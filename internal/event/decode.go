@@ -1,6 +1,7 @@
 package event
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -345,8 +346,16 @@ func (p *parser) attr(e *Event, a uint32, name string, dataAt *int) error {
 			e.ReceivedTime = ns
 		}
 	case aTenantID:
-		if len(v) == 0 || len(v) > MaxTenantIDLen {
+		switch {
+		case len(v) == 0 || len(v) > MaxTenantIDLen:
 			p.fail(name, "must be 1 to 256 bytes (it is the partition key), got "+strconv.Itoa(len(v))+" bytes")
+		case p.lone:
+			p.fail(name, `must not hold an unpaired surrogate escape (\ud800 to \udfff without its pair): it would decode to U+FFFD and merge with other ids; send the characters as UTF-8 or as a valid \u pair`)
+		default:
+			if at, r := controlChar(v); at >= 0 {
+				p.fail(name, "must not contain control characters (U+0000 to U+001F, U+007F to U+009F); found "+
+					fmt.Sprintf("U+%04X", r)+" at byte "+strconv.Itoa(at))
+			}
 		}
 		e.TenantID = v
 	case aSubject:
@@ -357,6 +366,21 @@ func (p *parser) attr(e *Event, a uint32, name string, dataAt *int) error {
 		}
 	}
 	return nil
+}
+
+// controlChar returns the offset and value of the first control character
+// (Unicode category Cc: U+0000 to U+001F and U+007F to U+009F) in the
+// UTF-8 text v, or -1.
+func controlChar(v []byte) (int, rune) {
+	for i, c := range v {
+		switch {
+		case c < 0x20 || c == 0x7f:
+			return i, rune(c)
+		case c == 0xc2 && i+1 < len(v) && v[i+1] >= 0x80 && v[i+1] <= 0x9f:
+			return i, rune(v[i+1])
+		}
+	}
+	return -1, 0
 }
 
 func jsonContentType(v []byte) bool {

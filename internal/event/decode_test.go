@@ -630,3 +630,51 @@ func TestDecodeAllocs(t *testing.T) {
 		t.Fatalf("Decode allocates %v times per event", allocs)
 	}
 }
+
+// TestDecodeTenantIDs checks which tenant ids are accepted, as
+// docs/events.md ("Tenant ids") documents them: 1 to 256 bytes of UTF-8,
+// any characters but control characters, escapes decoding to the
+// characters they stand for; an unpaired surrogate escape, which would
+// decode to U+FFFD and so merge distinct ids, is rejected.
+func TestDecodeTenantIDs(t *testing.T) {
+	f := func(lit, want, reason string) {
+		t.Helper()
+		s := object(with(example(UserAdded), "tenantid", lit))
+		if reason != "" {
+			wantFieldError(t, s, "tenantid", reason)
+			return
+		}
+		if e := wantValid(t, s); string(e.TenantID) != want {
+			t.Fatalf("tenantid %s decoded to %q, want %q", lit, e.TenantID, want)
+		}
+	}
+	// accepted
+	f(`"northwind-7f3a"`, "northwind-7f3a", "")
+	f(`"a"`, "a", "")
+	f(`"\u0061"`, "a", "") // the same id as "a": JSON says they are the same string
+	f(`"t \/ é 漢字 😀"`, "t / é 漢字 😀", "")
+	f(`"\ud83d\ude00"`, "😀", "") // a valid pair
+	f(`"\uD83D\uDE00"`, "😀", "")
+	f(`"�"`, "\ufffd", "") // U+FFFD itself, sent as a character: an id like any other
+	f(`"\ufffd"`, "\ufffd", "")
+	f(`"`+strings.Repeat("x", 256)+`"`, strings.Repeat("x", 256), "")
+	f(`"`+strings.Repeat("é", 128)+`"`, strings.Repeat("é", 128), "") // 256 bytes
+	f(`"a\u00a0b"`, "a\u00a0b", "")                                   // no-break space: not a control character
+	// too long or empty
+	f(`""`, "", "must be 1 to 256 bytes")
+	f(`"`+strings.Repeat("x", 257)+`"`, "", "must be 1 to 256 bytes")
+	f(`"`+strings.Repeat("é", 129)+`"`, "", "got 258 bytes")
+	// unpaired surrogates: each would become U+FFFD and merge
+	for _, lit := range []string{`"\ud800"`, `"\udfff"`, `"\udbff"`, `"t\ud800"`, `"\ud800t"`, `"\ude00\ud83d"`,
+		`"\ud83d\ud83d"`, `"\ud83d\u0061"`, `"\ud83d\\ude00"`} {
+		f(lit, "", "unpaired surrogate escape")
+	}
+	// control characters, escaped (raw ones are not JSON at all)
+	for _, c := range []struct{ lit, found string }{
+		{`"\u0000"`, "U+0000 at byte 0"}, {`"a\nb"`, "U+000A at byte 1"}, {`"a\tb"`, "U+0009"},
+		{`"ab\u001f"`, "U+001F at byte 2"}, {`"\u007f"`, "U+007F"}, {`"x\u0080"`, "U+0080 at byte 1"},
+		{`"\u009f"`, "U+009F"}, {`"\r"`, "U+000D"}, {`"\b"`, "U+0008"},
+	} {
+		f(c.lit, "", "must not contain control characters (U+0000 to U+001F, U+007F to U+009F); found "+c.found)
+	}
+}
