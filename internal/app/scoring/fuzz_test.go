@@ -21,7 +21,7 @@ func FuzzInvocationsCSV(f *testing.F) {
 		if width < 1 || width > 64 {
 			return
 		}
-		x, rows, err := parseRows(nil, body, width)
+		x, rows, err := parseRows(nil, body, width, nil)
 		if err != nil {
 			if err.Row < 1 || (err.Cols == 0) == (err.Column == 0) {
 				t.Fatalf("error %+v names neither a column count nor a column", err)
@@ -41,7 +41,7 @@ func FuzzInvocationsCSV(f *testing.F) {
 			}
 			again = appendRow(again, row)
 		}
-		y, rows2, err := parseRows(nil, again, width)
+		y, rows2, err := parseRows(nil, again, width, nil)
 		if err != nil || rows2 != rows {
 			t.Fatalf("re-encoded body %q: %d rows, %+v", again, rows2, err)
 		}
