@@ -215,15 +215,22 @@ func TestDecodeWrongDataTypes(t *testing.T) {
 	}
 }
 
+// wantData decodes typ's example with data field set to value: valid
+// when reason is "", else a FieldError on data.field with reason.
+func wantData(t *testing.T, typ Type, field, value, reason string) {
+	t.Helper()
+	s := object(envelope(typ, object(with(exampleData[typ], field, value))))
+	if reason == "" {
+		wantValid(t, s)
+		return
+	}
+	wantFieldError(t, s, "data."+field, reason)
+}
+
 func TestDecodeDataValueRules(t *testing.T) {
 	f := func(typ Type, field, value, reason string) {
 		t.Helper()
-		s := object(envelope(typ, object(with(exampleData[typ], field, value))))
-		if reason == "" {
-			wantValid(t, s)
-			return
-		}
-		wantFieldError(t, s, "data."+field, reason)
+		wantData(t, typ, field, value, reason)
 	}
 	// enums
 	for _, v := range []string{"positive", "neutral", "negative"} {
@@ -275,12 +282,7 @@ func TestDecodeDataValueRules(t *testing.T) {
 func TestDecodeNumberBounds(t *testing.T) {
 	f := func(typ Type, field, value, reason string) {
 		t.Helper()
-		s := object(envelope(typ, object(with(exampleData[typ], field, value))))
-		if reason == "" {
-			wantValid(t, s)
-			return
-		}
-		wantFieldError(t, s, "data."+field, reason)
+		wantData(t, typ, field, value, reason)
 	}
 	for _, c := range []struct {
 		typ           Type

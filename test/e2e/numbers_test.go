@@ -21,6 +21,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
 
 	"github.com/tenantpulse/tenantpulse/internal/model"
+	"github.com/tenantpulse/tenantpulse/internal/restapi/restapitest"
 )
 
 // The documented bounds (docs/events.md, docs/scoring-api.md "Feature
@@ -423,41 +424,11 @@ func do(t *testing.T, hc *http.Client, method, u, contentType string, body []byt
 	return resp, b
 }
 
-// finiteJSON fails the test unless b is JSON (one value, or one per line)
-// whose every number is finite: encoding/json refuses NaN and Inf
-// tokens, and a number past float64's range is reported too.
+// finiteJSON fails the test unless b is JSON (one value, or one per line
+// for JSON lines) whose every number is finite.
 func finiteJSON(t *testing.T, what string, b []byte) {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	values := 0
-	for dec.More() {
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			t.Errorf("%s: not JSON: %v: %.300s", what, err, b)
-			return
-		}
-		var walk func(v any)
-		walk = func(v any) {
-			switch v := v.(type) {
-			case map[string]any:
-				for _, c := range v {
-					walk(c)
-				}
-			case []any:
-				for _, c := range v {
-					walk(c)
-				}
-			case json.Number:
-				if f, err := strconv.ParseFloat(string(v), 64); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-					t.Errorf("%s: number %s is not finite: %.300s", what, v, b)
-				}
-			}
-		}
-		walk(v)
-		values++
-	}
-	if values == 0 {
-		t.Errorf("%s: no JSON value: %q", what, b)
+	if err := restapitest.FiniteJSON(b); err != nil {
+		t.Errorf("%s: %v: %.300s", what, err, b)
 	}
 }

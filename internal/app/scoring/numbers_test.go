@@ -3,7 +3,6 @@ package scoring
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -16,42 +15,15 @@ import (
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/model"
+	"github.com/tenantpulse/tenantpulse/internal/restapi/restapitest"
 )
 
 // finiteJSON fails the test unless b is JSON (one value, or one per line
 // for JSON lines) whose every number is finite.
 func finiteJSON(t testing.TB, what string, b []byte) {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	n := 0
-	for dec.More() {
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			t.Fatalf("%s: not JSON: %v: %.300s", what, err, b)
-		}
-		var walk func(v any)
-		walk = func(v any) {
-			switch v := v.(type) {
-			case map[string]any:
-				for _, c := range v {
-					walk(c)
-				}
-			case []any:
-				for _, c := range v {
-					walk(c)
-				}
-			case json.Number:
-				if f, err := strconv.ParseFloat(string(v), 64); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-					t.Fatalf("%s: number %s is not finite: %.300s", what, v, b)
-				}
-			}
-		}
-		walk(v)
-		n++
-	}
-	if n == 0 {
-		t.Fatalf("%s: no JSON value: %q", what, b)
+	if err := restapitest.FiniteJSON(b); err != nil {
+		t.Errorf("%s: %v: %.300s", what, err, b)
 	}
 }
 
