@@ -73,7 +73,8 @@ func columnBound(t *testing.T, col string) (lo, hi float64) {
 //     aws-sdk-go-v2) at the column bounds, /v1/models, /v1/models/{name},
 //     /v1/dead-letters, /v1/processor;
 //   - a model with weights of ±1e300 is refused by PUT;
-//   - DELETE /v1/models/{name}, then a restart: the endpoint stays gone.
+//   - DELETE /v1/models/{name}, then a restart: the endpoint stays gone;
+//     --max-models and --max-model-bytes hold PUT to their limits.
 //
 // Before the fixes, revenue 1.7e308 was accepted and /v1/tenants answered
 // 500 (json: unsupported value: -Inf) once the model scored the tenant,
@@ -382,13 +383,25 @@ func TestNumbersStayNumbers(t *testing.T) {
 	}
 	missing(srv.url)
 	srv.stop()
-	srv2 := startServerIn(t, srv.dataDir, "--risk-interval", "100ms")
+	// The restart also sets the limits on deployed models.
+	srv2 := startServerIn(t, srv.dataDir, "--risk-interval", "100ms", "--max-models", "1", "--max-model-bytes", strconv.Itoa(len(goodFile)))
 	missing(srv2.url)
 	var list struct{ Models []struct{ Name string } }
 	_, b = do(t, hc, "GET", srv2.url+"/v1/models", "", nil)
 	decodeJSON(t, string(b), &list)
 	if len(list.Models) != 1 || list.Models[0].Name != "churn" {
 		t.Fatalf("after a restart the models are %s; want churn only", b)
+	}
+	if resp, b := do(t, hc, "PUT", srv2.url+"/v1/models/extra", "", goodFile); resp.StatusCode != 409 ||
+		!strings.Contains(string(b), `"error":"LimitExceeded"`) || !strings.Contains(string(b), "raise the limit with --max-models or max_models") {
+		t.Fatalf("PUT a second model with --max-models 1: %s %s", resp.Status, b)
+	}
+	if resp, b := do(t, hc, "PUT", srv2.url+"/v1/models/churn", "", append(goodFile, ' ')); resp.StatusCode != 413 ||
+		!strings.Contains(string(b), "over max_model_bytes ("+strconv.Itoa(len(goodFile))+" bytes); raise the limit with --max-model-bytes") {
+		t.Fatalf("PUT a model over --max-model-bytes: %s %s", resp.Status, b)
+	}
+	if resp, b := do(t, hc, "PUT", srv2.url+"/v1/models/churn", "", goodFile); resp.StatusCode != 200 {
+		t.Fatalf("replacing churn at the limits: %s %s", resp.Status, b)
 	}
 	// The restored state answers finite JSON too.
 	srv = srv2
