@@ -302,3 +302,25 @@ func srvModel(t *testing.T, base, name string) string {
 	decode(t, b, &v)
 	return v.Checksum
 }
+
+// TestNonFiniteScoreNeverWritten: should a model score NaN after all (a
+// bug: the load check makes it unreachable), InvokeEndpoint answers
+// InternalFailure instead of a 200 with "score":NaN, and the gateway a
+// 502, both valid JSON.
+func TestNonFiniteScoreNeverWritten(t *testing.T) {
+	s, srv := startService(t, Options{})
+	m := s.Endpoints().Model("churn")
+	x := encode(t, m, referenceFacts())
+	m.Bias = math.NaN() // what Load refuses; set behind its back
+	resp, b := invoke(t, srv.URL, "churn", nil, appendRow(nil, x))
+	if resp.StatusCode != 500 || !strings.HasPrefix(resp.Header.Get("X-Amzn-Errortype"), "InternalFailure") ||
+		!strings.Contains(string(b), "the model scored a number that is not finite for row 1") {
+		t.Fatalf("InvokeEndpoint with a NaN score: %s %s %s", resp.Status, resp.Header.Get("X-Amzn-Errortype"), b)
+	}
+	finiteJSON(t, "InvokeEndpoint error", b)
+	resp, b = call(t, "POST", srv.URL+"/v1/assess-churn", nil, []byte(referencePayload))
+	if resp.StatusCode != 502 || !strings.Contains(string(b), "not finite") {
+		t.Fatalf("assess-churn with a NaN score: %s %s", resp.Status, b)
+	}
+	finiteJSON(t, "assess-churn error", b)
+}
