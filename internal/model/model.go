@@ -358,7 +358,7 @@ func (m *Model) CheckFinite() error {
 	refuse := func(what string, v float64) error {
 		return fmt.Errorf("the model can give a score that is not a number: %s reaches %s for inputs inside the feature bounds "+
 			"(|weight| times the largest |value| of its column, summed; docs/format/model.md), more than %s; "+
-			"the weights are too large: train the model again, with a larger l2 if need be", what, gnum(v), gnum(maxLogit))
+			"the weights are too large: train the model again (tenantpulse train, with a larger --l2 if need be)", what, gnum(v), gnum(maxLogit))
 	}
 	logit, contrib := math.Abs(m.Bias), 0.0
 	for i, b := range bounds {
