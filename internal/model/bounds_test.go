@@ -199,3 +199,24 @@ func TestEncodeBounds(t *testing.T) {
 	f("daysSinceActivity", 213505, "from 0 to 213504")
 	f("revenue", math.Inf(1), "is not a number")
 }
+
+// TestTrainRefusesOutOfBoundsRows: a training row with a fact outside its
+// bound is an error naming the row, so train never fits (and writes) a
+// model on values the server would refuse to score.
+func TestTrainRefusesOutOfBoundsRows(t *testing.T) {
+	spec := Spec{Features: []Feature{{Name: "revenue", Source: "revenue", Type: Numeric, Text: "annual revenue"}}}
+	var rows []Example
+	for i := range 40 {
+		f := NewFacts()
+		f.Num["revenue"] = float64(i * 1000)
+		rows = append(rows, Example{Facts: f, Churn: i%2 == 0})
+	}
+	if _, err := Train(spec, rows, Options{Seed: 1}); err != nil {
+		t.Fatalf("in bounds: %v", err)
+	}
+	rows[7].Facts.Num["revenue"] = 1e16
+	_, err := Train(spec, rows, Options{Seed: 1})
+	if want := "row 8: revenue: 1e+16 is outside the values annual revenue can have, from 0 to 1e+15"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Train with revenue 1e16: %v; want %q", err, want)
+	}
+}
