@@ -169,6 +169,7 @@ func (r *Endpoints) Delete(name string) (*Deployment, error) {
 	next := maps.Clone(old)
 	delete(next, name)
 	r.byName.Store(&next)
+	r.metrics.forget(name)
 	return e.cur.Load(), nil
 }
 

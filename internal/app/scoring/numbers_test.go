@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/restapi/restapitest"
@@ -183,16 +185,25 @@ func TestFactsOfClamps(t *testing.T) {
 func TestDeleteModel(t *testing.T) {
 	linear := modelFilesLinear(t)
 	dir := t.TempDir()
-	s, srv := startService(t, Options{Dir: dir, Account: "123456789012"})
+	reg := prometheus.NewRegistry()
+	s, srv := startService(t, Options{Dir: dir, Account: "123456789012", Registerer: reg})
 	if resp, b := call(t, "PUT", srv.URL+"/v1/models/gone", nil, linear); resp.StatusCode != 201 {
 		t.Fatalf("PUT: %s %s", resp.Status, b)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gone.model.json")); err != nil {
 		t.Fatal(err)
 	}
+	invoke(t, srv.URL, "gone", nil, []byte("1\n"))
+	if n := endpointSeries(t, reg, "gone"); n == 0 {
+		t.Fatal("no series of endpoint gone before the DELETE")
+	}
 	resp, b := call(t, "DELETE", srv.URL+"/v1/models/gone", nil, nil)
 	if resp.StatusCode != 204 || len(b) != 0 {
 		t.Fatalf("DELETE: %s %s", resp.Status, b)
+	}
+	// Its metrics go with it: names cannot pile up label values.
+	if n := endpointSeries(t, reg, "gone"); n != 0 {
+		t.Fatalf("%d series of the deleted endpoint remain in /metrics", n)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "gone.model.json")); !os.IsNotExist(err) {
 		t.Fatalf("the model file is still there: %v", err)
@@ -323,4 +334,24 @@ func TestNonFiniteScoreNeverWritten(t *testing.T) {
 		t.Fatalf("assess-churn with a NaN score: %s %s", resp.Status, b)
 	}
 	finiteJSON(t, "assess-churn error", b)
+}
+
+// endpointSeries counts the series labelled endpoint=name in reg.
+func endpointSeries(t *testing.T, reg *prometheus.Registry, name string) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "endpoint" && l.GetValue() == name {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
