@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	analyticsstate "github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/dedupe"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
@@ -66,6 +67,10 @@ type Config struct {
 	Models               map[string]string `yaml:"models"`
 	SageMakerEndpointURL string            `yaml:"sagemaker_endpoint_url"`
 	SageMakerRegion      string            `yaml:"sagemaker_region"`
+	// MaxModels and MaxModelBytes limit what PUT /v1/models/{name} takes:
+	// the endpoints it can create and the size of a model file.
+	MaxModels     int   `yaml:"max_models"`
+	MaxModelBytes int64 `yaml:"max_model_bytes"`
 	// Live risk: the endpoint whose model scores tenants, how often changed
 	// tenants are rescored, and the webhook told of threshold crossings.
 	RiskEndpoint string        `yaml:"risk_endpoint"`
@@ -119,6 +124,7 @@ func defaultConfig() Config {
 		ArchiveStore:            "local", BucketPrefix: "tenantpulse-", BucketMode: "bucket",
 		ArchiveFileBytes: 5 << 20, ArchiveFileAge: 300 * time.Second, SnapshotInterval: time.Minute,
 		RiskEndpoint: "churn", RiskInterval: time.Second, MaxFuture: event.DefaultMaxFuture,
+		MaxModels: scoring.DefaultMaxModels, MaxModelBytes: scoring.DefaultMaxModelBytes,
 		Streams: []StreamConfig{{Name: "companies", Shards: 2, RetentionHours: 24}, {Name: "jobs", Shards: 2, RetentionHours: 24}},
 	}
 }
@@ -176,6 +182,9 @@ func (c *Config) validate() error {
 	}
 	if c.RiskInterval <= 0 {
 		return fmt.Errorf("risk_interval %s must be positive", c.RiskInterval)
+	}
+	if c.MaxModels < 1 || c.MaxModelBytes < 1024 {
+		return fmt.Errorf("max_models %d must be at least 1 and max_model_bytes %d at least 1024", c.MaxModels, c.MaxModelBytes)
 	}
 	if err := (objstore.Layout{Prefix: c.BucketPrefix, Mode: c.BucketMode}).Validate(); err != nil {
 		return err
@@ -252,4 +261,6 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.DurationVar(&f.RiskInterval, "risk-interval", f.RiskInterval, "live risk: how often tenants whose facts changed are rescored")
 	fs.StringVar(&f.RiskWebhook, "risk-webhook", f.RiskWebhook, "live risk: URL POSTed a JSON notification when a tenant crosses the model's threshold (retried 4 times)")
 	fs.StringVar(&f.SageMakerRegion, "sagemaker-region", f.SageMakerRegion, "scoring: the gateway scores at SageMaker endpoints in this region instead of in process")
+	fs.IntVar(&f.MaxModels, "max-models", f.MaxModels, "scoring: how many endpoints PUT /v1/models/{name} may create (409 past it)")
+	fs.Int64Var(&f.MaxModelBytes, "max-model-bytes", f.MaxModelBytes, "scoring: the largest model file PUT /v1/models/{name} takes (413 past it)")
 }

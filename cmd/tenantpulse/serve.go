@@ -172,6 +172,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 		Models: cfg.Models, Dir: filepath.Join(cfg.Data, "models"), SageMaker: sageMaker,
 		Tenants: scoring.FromAnalytics(proc, nil), Region: cfg.Region, Account: streams.Account,
 		Logger: log.With("component", "scoring"), Registerer: reg,
+		MaxModels: cfg.MaxModels, MaxModelBytes: cfg.MaxModelBytes,
 	})
 	if err != nil {
 		return fmt.Errorf("cannot start the scoring service: %w", err)

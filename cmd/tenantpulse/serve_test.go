@@ -162,6 +162,8 @@ func TestConfigErrors(t *testing.T) {
 	f("streams:\n  - name: bad name\n    shards: 1\n", `stream name "bad name"`)
 	f("streams:\n  - name: a\n    shards: 0\n", "shards is 0")
 	f("max_future: -1s\n", "max_future -1s must be positive")
+	f("max_models: 0\n", "max_models 0 must be at least 1")
+	f("max_model_bytes: 10\n", "max_model_bytes 10 at least 1024")
 }
 
 func TestDeclaredStreamDisagreesWithStored(t *testing.T) {

@@ -1,6 +1,8 @@
 package analytics
 
 import (
+	"math"
+
 	"github.com/tenantpulse/tenantpulse/internal/event"
 )
 
@@ -107,7 +109,7 @@ var Aggregations = []Aggregation{
 		if at, ok := x.c.sessions[idKey(x.e.Data.SessionID)]; ok {
 			delete(x.c.sessions, idKey(x.e.Data.SessionID))
 			if x.e.Time >= at {
-				x.c.sessionNs += x.e.Time - at
+				x.c.sessionNs = addSat(x.c.sessionNs, subSat(x.e.Time, at))
 				x.c.sessionsDone++
 			}
 		}
@@ -124,18 +126,18 @@ var Aggregations = []Aggregation{
 	{"jobsSubmitted", "job.submitted per day and hour and in all, data volume, running jobs", []event.Type{event.JobSubmitted}, func(x *applyCtx) {
 		j := x.j
 		j.submitted++
-		j.dataBytes += x.e.Data.DataSize
+		j.dataBytes = addSat(j.dataBytes, x.e.Data.DataSize)
 		j.running[idKey(x.e.Data.JobID)] = x.e.Time
 		if d := j.days.at(x.day); d != nil {
 			d.Submitted++
-			d.DataBytes += uint64(x.e.Data.DataSize)
+			d.DataBytes = addSatU(d.DataBytes, uint64(x.e.Data.DataSize))
 		}
 		if h := j.hours.at(x.hour); h != nil {
 			h.Submitted++
 		}
 		if x.all != nil {
 			x.all.Submitted++
-			x.all.DataBytes += uint64(x.e.Data.DataSize)
+			x.all.DataBytes = addSatU(x.all.DataBytes, uint64(x.e.Data.DataSize))
 		}
 	}},
 	{"jobsTerminated", "job.terminated (succeeded or failed) per day and hour and in all", []event.Type{event.JobTerminated}, func(x *applyCtx) {
@@ -250,4 +252,34 @@ func applyFee(x *applyCtx) {
 	p.fees = append(p.fees, feeChange{})
 	copy(p.fees[i+1:], p.fees[i:])
 	p.fees[i] = fc
+}
+
+// Sums of event fields saturate instead of wrapping: in-bounds values
+// (event.MaxDataSize) can still add up past int64 over enough events, and
+// a wrapped sum would be negative and wrong; a saturated one is the
+// largest value and stays there.
+
+// addSat returns a+b for b >= 0, at most math.MaxInt64.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// addSatU returns a+b, at most math.MaxUint64.
+func addSatU(a, b uint64) uint64 {
+	if a > math.MaxUint64-b {
+		return math.MaxUint64
+	}
+	return a + b
+}
+
+// subSat returns a-b for a >= b, at most math.MaxInt64 (event times span
+// more than an int64 of nanoseconds between their extremes).
+func subSat(a, b int64) int64 {
+	if d := a - b; d >= 0 {
+		return d
+	}
+	return math.MaxInt64
 }

@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"math"
 	"time"
 )
 
@@ -83,7 +84,7 @@ func (c *companyPart) fill(t *Tenant, asOf int64) {
 	t.Revenue, t.Employees, t.MonthlyFee = p.revenue, p.employees, p.monthlyFee
 	t.Created, t.Deleted = fmtTime(p.created), fmtTime(p.deleted)
 	t.JobsTrend = JobsTrend(t.Jobs30d, t.Jobs90d) // 1 until a jobs part is filled
-	t.TotalFee = p.totalFee(asOf)
+	t.TotalFee = finite(p.totalFee(asOf))
 	t.Users = c.usersAdded - c.usersDeleted
 	t.UsersAdded, t.UsersDeleted = c.usersAdded, c.usersDeleted
 	d := dayOf(asOf) + 1 // lastLogin is stored as day + 1
@@ -107,7 +108,7 @@ func (j *jobsPart) fill(t *Tenant, asOf int64) {
 	t.JobsSubmitted, t.JobsTerminated, t.JobsCancelled = j.submitted, j.terminated, j.cancelled
 	t.JobsSucceeded, t.JobsFailed = j.succeeded, j.failed
 	t.RunningJobs = int64(len(j.running))
-	t.DataBytes = j.dataBytes
+	t.DataBytes = max(j.dataBytes, 0) // sums saturate; a part checkpointed before that may have wrapped
 	if j.submitted > 0 {
 		t.CancelRate = float64(j.cancelled) / float64(j.submitted)
 	}
@@ -142,6 +143,22 @@ func (t *Tenant) setLastActivity(ns int64) {
 	if t.LastActivity == "" || t.LastActivity < fmtTime(ns) {
 		t.LastActivity = fmtTime(ns)
 	}
+}
+
+// finite returns v, or the nearest finite number for ±Inf (0 for NaN):
+// a guard so that no JSON answer holds a number JSON cannot write. With
+// the event bounds, a total fee stays below 1e16; state kept from before
+// the bounds existed can hold larger fees.
+func finite(v float64) float64 {
+	switch {
+	case v != v:
+		return 0
+	case v > math.MaxFloat64:
+		return math.MaxFloat64
+	case v < -math.MaxFloat64:
+		return -math.MaxFloat64
+	}
+	return v
 }
 
 // totalFee is the fee in force at the start of each started month since
@@ -181,7 +198,7 @@ func (d *Day) addJobs(j *jobsDay) {
 	d.JobsSucceeded += int64(j.Succeeded)
 	d.JobsFailed += int64(j.Failed)
 	d.JobsCancelled += int64(j.Cancelled)
-	d.DataBytes += int64(j.DataBytes)
+	d.DataBytes = addSat(d.DataBytes, int64(min(j.DataBytes, math.MaxInt64)))
 }
 
 // DaySeries returns one empty Day per UTC day from from's day to to's.

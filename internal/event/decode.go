@@ -1,8 +1,10 @@
 package event
 
 import (
+	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -344,8 +346,16 @@ func (p *parser) attr(e *Event, a uint32, name string, dataAt *int) error {
 			e.ReceivedTime = ns
 		}
 	case aTenantID:
-		if len(v) == 0 || len(v) > MaxTenantIDLen {
+		switch {
+		case len(v) == 0 || len(v) > MaxTenantIDLen:
 			p.fail(name, "must be 1 to 256 bytes (it is the partition key), got "+strconv.Itoa(len(v))+" bytes")
+		case p.lone:
+			p.fail(name, `must not hold an unpaired surrogate escape (\ud800 to \udfff without its pair): it would decode to U+FFFD and merge with other ids; send the characters as UTF-8 or as a valid \u pair`)
+		default:
+			if at, r := controlChar(v); at >= 0 {
+				p.fail(name, "must not contain control characters (U+0000 to U+001F, U+007F to U+009F); found "+
+					fmt.Sprintf("U+%04X", r)+" at byte "+strconv.Itoa(at))
+			}
 		}
 		e.TenantID = v
 	case aSubject:
@@ -356,6 +366,21 @@ func (p *parser) attr(e *Event, a uint32, name string, dataAt *int) error {
 		}
 	}
 	return nil
+}
+
+// controlChar returns the offset and value of the first control character
+// (Unicode category Cc: U+0000 to U+001F and U+007F to U+009F) in the
+// UTF-8 text v, or -1.
+func controlChar(v []byte) (int, rune) {
+	for i, c := range v {
+		switch {
+		case c < 0x20 || c == 0x7f:
+			return i, rune(c)
+		case c == 0xc2 && i+1 < len(v) && v[i+1] >= 0x80 && v[i+1] <= 0x9f:
+			return i, rune(v[i+1])
+		}
+	}
+	return -1, 0
 }
 
 func jsonContentType(v []byte) bool {
@@ -501,7 +526,7 @@ func (p *parser) field(e *Event, idx int, spec *typeSpec) error {
 			return err
 		}
 		if fs.kind == kindInt {
-			v, reason := parseInt(lit, isInt)
+			v, reason := parseInt(lit, isInt, fs.max)
 			if reason != "" {
 				p.fail("data."+fs.name, reason)
 				return nil
@@ -515,7 +540,7 @@ func (p *parser) field(e *Event, idx int, spec *typeSpec) error {
 				dt.DurationMs = v
 			}
 		} else {
-			v, reason := parseFloat(lit, isInt)
+			v, reason := parseFloat(lit, fs.max)
 			if reason != "" {
 				p.fail("data."+fs.name, reason)
 				return nil
@@ -567,8 +592,8 @@ func joinQuoted(ss []string) string {
 	return s
 }
 
-// parseInt converts a checked number literal to a non-negative int64.
-func parseInt(lit []byte, isInt bool) (int64, string) {
+// parseInt converts a checked number literal to an int64 from 0 to max.
+func parseInt(lit []byte, isInt bool, max int64) (int64, string) {
 	if !isInt {
 		return 0, "must be an integer literal without fraction or exponent, got " + string(lit)
 	}
@@ -592,16 +617,34 @@ func parseInt(lit []byte, isInt bool) (int64, string) {
 	if neg && v != 0 {
 		return 0, "must be >= 0, got " + quoteNum(lit)
 	}
+	if v > uint64(max) {
+		return 0, tooBig(lit, max)
+	}
 	return int64(v), ""
+}
+
+// tooBig says that a number is over a field's bound.
+func tooBig(lit []byte, max int64) string {
+	return "must be at most " + boundString(max) + ", got " + quoteNum(lit)
+}
+
+// boundString writes a bound as digits, and as a power of ten when it is
+// one: "1000000000000000 (1e15)".
+func boundString(max int64) string {
+	s := strconv.FormatInt(max, 10)
+	if len(s) > 4 && s[0] == '1' && strings.Count(s, "0") == len(s)-1 {
+		s += " (1e" + strconv.Itoa(len(s)-1) + ")"
+	}
+	return s
 }
 
 // pow10 holds the powers of ten that float64 represents exactly.
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// parseFloat converts a checked number literal to a finite, non-negative
-// float64.
-func parseFloat(lit []byte, isInt bool) (float64, string) {
+// parseFloat converts a checked number literal to a float64 from 0 to
+// max.
+func parseFloat(lit []byte, max int64) (float64, string) {
 	var v float64
 	if m, exp, ok := simpleDecimal(lit); ok {
 		// Exact: m < 2^53 and 10^exp is exact, so one rounding.
@@ -610,14 +653,15 @@ func parseFloat(lit []byte, isInt bool) (float64, string) {
 			v = -v
 		}
 	} else {
-		var err error
-		v, err = strconv.ParseFloat(unsafe.String(unsafe.SliceData(lit), len(lit)), 64)
-		if err != nil || math.IsInf(v, 0) {
-			return 0, "must be a finite number, got " + quoteNum(lit)
-		}
+		// A literal beyond float64's range is ±Inf with an error: the
+		// bounds below refuse it by its sign.
+		v, _ = strconv.ParseFloat(unsafe.String(unsafe.SliceData(lit), len(lit)), 64)
 	}
 	if v < 0 {
 		return 0, "must be >= 0, got " + quoteNum(lit)
+	}
+	if !(v <= float64(max)) {
+		return 0, tooBig(lit, max)
 	}
 	return v, ""
 }

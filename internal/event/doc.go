@@ -25,6 +25,8 @@
 //     go on with the next.
 //   - Member names are matched case-sensitively after unescaping, so
 //     "\u0074ime" is the time attribute (and a duplicate of a plain "time").
+//   - A tenantid that held an unpaired surrogate escape is refused, not
+//     decoded to U+FFFD as other strings are: two such ids would merge.
 //   - When data precedes type in an event, data is syntax-checked in the
 //     single pass and validated afterwards from its recorded span, once the
 //     type is known.

@@ -137,8 +137,22 @@ const (
 	kindString   kind = iota // any string
 	kindNonEmpty             // a non-empty string
 	kindEnum                 // one of fieldSpec.enum
-	kindNumber               // a finite number >= 0
-	kindInt                  // an integer literal >= 0 that fits int64
+	kindNumber               // a number from 0 to fieldSpec.max
+	kindInt                  // an integer literal from 0 to fieldSpec.max
+)
+
+// The largest values of the numeric data fields. They are far above any
+// real tenant's and chosen so that nothing computed from in-bounds events
+// overflows: a total fee (a monthly fee for every month event time can
+// span, under 7,100) stays below 1e16, and integer sums saturate (see
+// internal/analytics). Changing one changes the documented contract
+// (docs/events.md) and the model's feature bounds (internal/model).
+const (
+	MaxRevenue    = 1_000_000_000_000_000 // 1e15, revenue
+	MaxMonthlyFee = 1_000_000_000_000     // 1e12, monthlyFee
+	MaxEmployees  = 1_000_000_000         // 1e9, employees
+	MaxDataSize   = 1_000_000_000_000_000 // 1e15 bytes (1 PB), dataSize
+	MaxDurationMs = 1_000_000_000_000     // 1e12 ms (about 31.7 years), durationMs
 )
 
 // fieldSpec describes one data field. fieldSpecs is indexed by the field's
@@ -147,6 +161,7 @@ type fieldSpec struct {
 	name string // JSON member name
 	kind kind
 	enum []string
+	max  int64 // kindNumber and kindInt: the largest value (the smallest is 0)
 	doc  string
 }
 
@@ -154,17 +169,17 @@ var fieldSpecs = [numFields]fieldSpec{
 	{name: "name", kind: kindNonEmpty, doc: "The tenant's (company's) display name."},
 	{name: "industry", kind: kindString, doc: "The tenant's industry, free text."},
 	{name: "sentiment", kind: kindEnum, enum: []string{"positive", "neutral", "negative"}, doc: "How the tenant feels about the product."},
-	{name: "revenue", kind: kindNumber, doc: "The tenant's annual revenue."},
-	{name: "employees", kind: kindInt, doc: "The tenant's number of employees."},
-	{name: "monthlyFee", kind: kindNumber, doc: "What the tenant pays per month."},
+	{name: "revenue", kind: kindNumber, max: MaxRevenue, doc: "The tenant's annual revenue."},
+	{name: "employees", kind: kindInt, max: MaxEmployees, doc: "The tenant's number of employees."},
+	{name: "monthlyFee", kind: kindNumber, max: MaxMonthlyFee, doc: "What the tenant pays per month."},
 	{name: "plan", kind: kindString, doc: "The tenant's subscription plan."},
 	{name: "reason", kind: kindString, doc: "Why the tenant offboarded."},
 	{name: "userId", kind: kindNonEmpty, doc: "The user, unique within the tenant."},
 	{name: "sessionId", kind: kindNonEmpty, doc: "The login session."},
 	{name: "jobId", kind: kindNonEmpty, doc: "The job, unique within the tenant."},
-	{name: "dataSize", kind: kindInt, doc: "The job's input size in bytes."},
+	{name: "dataSize", kind: kindInt, max: MaxDataSize, doc: "The job's input size in bytes."},
 	{name: "status", kind: kindEnum, enum: []string{"succeeded", "failed"}, doc: "How the job ended."},
-	{name: "durationMs", kind: kindInt, doc: "How long the job ran, in milliseconds."},
+	{name: "durationMs", kind: kindInt, max: MaxDurationMs, doc: "How long the job ran, in milliseconds."},
 }
 
 // fieldIndex returns the bit number of the field named name, or -1.

@@ -21,6 +21,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`[1,2,`))
 	f.Add([]byte("\"\xff\""))
 	f.Add([]byte(`{"data":{"dataSize":1e3}}`))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"user.added","time":"2026-11-25T10:00:00Z","tenantid":"\ud800","data":{"userId":"u"}}`))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"user.added","time":"2026-11-25T10:00:00Z","tenantid":"a\u0085","data":{"userId":"u"}}`))
+	f.Add([]byte(`{"specversion":"1.0","id":"1","source":"s","type":"tenant.updated","time":"2026-11-25T10:00:00Z","tenantid":"t","data":{"revenue":1.7e308,"employees":1000000001}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var d Decoder
 		var e Event
@@ -56,6 +59,24 @@ func FuzzDecode(f *testing.F) {
 			}
 		} else if !bytes.Equal(e.RawData, want) {
 			t.Fatalf("RawData %q, data %q", e.RawData, want)
+		}
+		// An accepted tenant id has no control character, no unpaired
+		// surrogate escape (so it is the string encoding/json decodes,
+		// and no other id decodes to it), and numbers are in bounds.
+		if at, r := controlChar(e.TenantID); at >= 0 {
+			t.Fatalf("tenantid %q accepted with control character %U", e.TenantID, r)
+		}
+		var tenant string
+		if err := json.Unmarshal(members["tenantid"], &tenant); err != nil || tenant != string(e.TenantID) {
+			t.Fatalf("tenantid %s: decoded %q, encoding/json %q (%v)", members["tenantid"], e.TenantID, tenant, err)
+		}
+		if raw := members["tenantid"]; bytes.Contains(e.TenantID, []byte("\ufffd")) &&
+			!bytes.Contains(raw, []byte("\ufffd")) && !bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`)) {
+			t.Fatalf("tenantid %s accepted although an escape became U+FFFD", raw)
+		}
+		if e.Data.Revenue > MaxRevenue || e.Data.MonthlyFee > MaxMonthlyFee || e.Data.Employees > MaxEmployees ||
+			e.Data.DataSize > MaxDataSize || e.Data.DurationMs > MaxDurationMs {
+			t.Fatalf("data %+v accepted beyond the bounds", e.Data)
 		}
 		const received = 1795600800123
 		stored := AppendStored(nil, &e, received)

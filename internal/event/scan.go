@@ -16,6 +16,9 @@ type parser struct {
 	i    int
 	d    *Decoder
 	ferr *FieldError // the first field error; parsing goes on to check syntax
+	// lone is set by strValue when the string held an unpaired surrogate
+	// escape, which unescaping turned into U+FFFD.
+	lone bool
 }
 
 // char classes
@@ -160,12 +163,13 @@ func (p *parser) strValue() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.lone = false
 	if !escaped {
 		return p.b[start:end:end], nil
 	}
 	d := p.d
 	n := len(d.scratch)
-	d.scratch = appendUnescaped(d.scratch, p.b[start:end])
+	d.scratch, p.lone = appendUnescaped(d.scratch, p.b[start:end])
 	return d.scratch[n:len(d.scratch):len(d.scratch)], nil
 }
 
@@ -381,8 +385,9 @@ func (p *parser) skip(depth int) error {
 }
 
 // appendUnescaped appends the unescaped contents of a checked JSON string.
-// An unpaired surrogate becomes U+FFFD, as in encoding/json.
-func appendUnescaped(dst, s []byte) []byte {
+// An unpaired surrogate becomes U+FFFD, as in encoding/json; lone reports
+// that one did.
+func appendUnescaped(dst, s []byte) (out []byte, lone bool) {
 	for len(s) > 0 {
 		k := 0
 		for k < len(s) && s[k] != '\\' {
@@ -414,7 +419,7 @@ func appendUnescaped(dst, s []byte) []byte {
 				}
 			}
 			if r >= 0xd800 && r < 0xe000 {
-				r = utf8.RuneError
+				r, lone = utf8.RuneError, true
 			}
 			dst = utf8.AppendRune(dst, r)
 			continue
@@ -423,7 +428,7 @@ func appendUnescaped(dst, s []byte) []byte {
 		}
 		s = s[2:]
 	}
-	return dst
+	return dst, lone
 }
 
 func hex4(b []byte) int {

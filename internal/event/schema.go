@@ -3,17 +3,17 @@ package event
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"regexp"
 )
 
 // Schema returns the JSON Schema (draft 2020-12) of events of type t,
 // envelope and data, generated from the same field table the decoder
-// validates with; nil for an unknown type. The schema cannot say three
+// validates with; nil for an unknown type. The schema cannot say four
 // things the decoder checks: member names must not repeat, integers must
 // be written without fraction or exponent (the schema's "integer" also
-// allows 12.0), and tenantid's limit is in bytes, not characters. Each call
-// returns a new slice.
+// allows 12.0), tenantid's limit is in bytes, not characters, and
+// tenantid must not hold an unpaired surrogate escape. Each call returns a
+// new slice.
 func Schema(t Type) []byte {
 	if t == TypeUnknown || t >= numTypes {
 		return nil
@@ -25,8 +25,9 @@ func Schema(t Type) []byte {
 
 	timeS := str("When the event happened: an RFC 3339 timestamp such as 2026-11-25T10:00:00Z.")
 	timeS.Format = "date-time"
-	tenant := nonEmpty("The tenant: the Kinesis partition key, 1 to 256 bytes of UTF-8.")
+	tenant := nonEmpty("The tenant: the Kinesis partition key, 1 to 256 bytes of UTF-8 without control characters.")
 	tenant.MaxLength = ptr(MaxTenantIDLen)
+	tenant.Pattern = `^[^\u0000-\u001f\u007f-\u009f]+$`
 	ct := orNull(str(`Must be application/json (parameters allowed) or text/json if present.`))
 	ct.Pattern = "^(application/json(;.*)?|text/json)$"
 	recv := orNull(str("Set by the server when it stores the event (a sent value is replaced): RFC 3339 UTC with milliseconds."))
@@ -104,9 +105,9 @@ func dataSchema(spec *typeSpec) *schema {
 				s.Enum = append(s.Enum, nil)
 			}
 		case kindNumber:
-			typ, s.Minimum = "number", ptr[int64](0)
+			typ, s.Minimum, s.Maximum = "number", ptr[int64](0), ptr(fs.max)
 		case kindInt:
-			typ, s.Minimum, s.Maximum = "integer", ptr[int64](0), ptr[int64](math.MaxInt64)
+			typ, s.Minimum, s.Maximum = "integer", ptr[int64](0), ptr(fs.max)
 		}
 		if typ != "" {
 			if req {

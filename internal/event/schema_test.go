@@ -58,11 +58,20 @@ func kindDoc(fs *fieldSpec) string {
 	case kindEnum:
 		return "`" + strings.Join(fs.enum, "` \\| `") + "`"
 	case kindNumber:
-		return "number >= 0"
+		return "number, 0 to " + docBound(fs.max)
 	case kindInt:
-		return "integer >= 0 (no fraction or exponent)"
+		return "integer, 0 to " + docBound(fs.max) + " (no fraction or exponent)"
 	}
 	return "string"
+}
+
+// docBound writes a bound as the power of ten it is ("1e15").
+func docBound(max int64) string {
+	b := boundString(max)
+	if i := strings.Index(b, "("); i >= 0 {
+		return b[i+1 : len(b)-1]
+	}
+	return b
 }
 
 func TestDocs(t *testing.T) {

@@ -30,6 +30,11 @@
 //   - The importance of a feature takes each tenant's contribution from
 //     the code Explain takes it from (contribution), so the importance
 //     and a score's drivers always mean the same thing.
+//   - Every numeric fact has a Bound (Sources, BoundOf), derived from the
+//     event API's bounds. Load proves by interval arithmetic that the
+//     logit and the drivers stay finite for every input inside them
+//     (CheckFinite), and Encode refuses facts outside them, so a score is
+//     never NaN and a driver never ±Inf.
 //   - The held-out split is every fifth row (rows 5, 10, ... of the input,
 //     counting from 1), so other tools can reproduce it; the validation
 //     split for early stopping and the threshold is every tenth of the

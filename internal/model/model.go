@@ -317,7 +317,78 @@ func Load(b []byte) (*Model, error) {
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("the model file is inconsistent: %w", err)
 	}
+	if err := m.CheckFinite(); err != nil {
+		return nil, err
+	}
 	return &m, nil
+}
+
+// maxLogit bounds the worst-case log-odds CheckFinite accepts: half the
+// largest float64, so the rounding of the sums a score adds up cannot
+// reach infinity.
+const maxLogit = math.MaxFloat64 / 2
+
+// CheckFinite returns an error when the model can give a non-finite
+// logit or driver contribution (so a NaN score, or a response JSON cannot
+// carry) for an encoded vector inside the column bounds (Spec.Bounds): it
+// bounds the logit by interval arithmetic, |bias| plus each weight times
+// the largest magnitude of its column plus each binned column's largest
+// bin weight, and the contributions likewise around the training means.
+// A missing number's Default must be inside its bound and a category's
+// share between 0 and 1, so that what Encode fills in is in bounds too.
+// Load calls it.
+func (m *Model) CheckFinite() error {
+	bounds := m.Spec.Bounds()
+	if len(bounds) != len(m.Weights) || len(bounds) != len(m.Means) {
+		return errors.New("columns, weights and means do not match the feature specification")
+	}
+	for _, f := range m.Spec.Features {
+		if f.Type == Numeric {
+			if b := BoundOf(f.Source); !b.Contains(f.Default) {
+				return fmt.Errorf("feature %s: its default (the value of a missing number) %s is outside the values %s can have, %s; train the model again on data inside the bounds",
+					f.Name, gnum(f.Default), f.Text, b)
+			}
+		}
+		for _, sh := range f.Shares {
+			if !(sh >= 0 && sh <= 1) {
+				return fmt.Errorf("feature %s: a category's share %s is not between 0 and 1", f.Name, gnum(sh))
+			}
+		}
+	}
+	refuse := func(what string, v float64) error {
+		return fmt.Errorf("the model can give a score that is not a number: %s reaches %s for inputs inside the feature bounds "+
+			"(|weight| times the largest |value| of its column, summed; docs/format/model.md), more than %s; "+
+			"the weights are too large: train the model again (tenantpulse train, with a larger --l2 if need be)", what, gnum(v), gnum(maxLogit))
+	}
+	logit, contrib := math.Abs(m.Bias), 0.0
+	for i, b := range bounds {
+		w := math.Abs(m.Weights[i])
+		if w == 0 {
+			continue
+		}
+		l := w * max(math.Abs(b.Min), math.Abs(b.Max))
+		c := w * max(math.Abs(b.Min-m.Means[i]), math.Abs(b.Max-m.Means[i]))
+		if !(l <= maxLogit) || !(c <= maxLogit) {
+			return refuse(fmt.Sprintf("column %s (weight %s, values %s)", m.Columns[i], gnum(m.Weights[i]), b), max(l, c))
+		}
+		logit += l
+		contrib += c
+	}
+	for _, b := range m.Bins {
+		var l, c float64
+		for _, w := range b.Weights {
+			l, c = max(l, math.Abs(w)), max(c, math.Abs(w-b.Mean))
+		}
+		logit += l
+		contrib += c
+	}
+	if !(logit <= maxLogit) {
+		return refuse("the log-odds", logit)
+	}
+	if !(contrib <= maxLogit) {
+		return refuse("the sum of the drivers' contributions", contrib)
+	}
+	return nil
 }
 
 func (m *Model) validate() error {

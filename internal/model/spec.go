@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/tenantpulse/tenantpulse/internal/event"
 )
 
 // Facts are what is known of one tenant, by fact name (the names of
@@ -28,24 +31,86 @@ type Source struct {
 	Payload string // the business payload's field ("" when it has none)
 	CSV     string // the reference data set's column ("" when it has none)
 	Text    string // what it is, for a customer-success manager
+	// Bound holds every value the fact can have (a number's): the event
+	// API's bounds for what events carry, and what can be computed from
+	// in-bounds events for the rest. The model's load check and Encode
+	// rely on it.
+	Bound Bound
 }
+
+// Bound is a closed interval of values.
+type Bound struct{ Min, Max float64 }
+
+// Contains reports whether v is in b (false for NaN).
+func (b Bound) Contains(v float64) bool { return v >= b.Min && v <= b.Max }
+
+// String writes b as "from 0 to 1e+15".
+func (b Bound) String() string { return "from " + gnum(b.Min) + " to " + gnum(b.Max) }
+
+// gnum writes v in the shortest form that reads back the same: 0, 3,
+// 1e+15, 1.7e+308.
+func gnum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// Clamp returns the value of b nearest to v (b.Min for NaN).
+func (b Bound) Clamp(v float64) float64 {
+	if v > b.Max {
+		return b.Max
+	}
+	if !(v >= b.Min) {
+		return b.Min
+	}
+	return v
+}
+
+// The bounds of facts that are not events' fields.
+const (
+	// maxCount is the largest count the analytics can hold (an int64).
+	maxCount = float64(math.MaxInt64)
+	// maxMonths is more months than event time can span (1677 to 2262,
+	// the int64 nanoseconds of event.ParseTime): a total fee is at most
+	// this many monthly fees.
+	maxMonths = 7100
+	// maxDays is more days than event time can span.
+	maxDays = 213504
+)
+
+var (
+	countBound = Bound{0, maxCount}
+	// OtherBound is the bound of a fact Sources does not name (the
+	// columns of SageMaker's headerless training CSV): a count's, either
+	// sign.
+	OtherBound = Bound{-maxCount, maxCount}
+)
 
 // Sources are the facts features are built from.
 var Sources = []Source{
 	{Name: "industry", Cat: true, Live: "industry", Payload: "industry", CSV: "Industry", Text: "industry"},
-	{Name: "revenue", Live: "revenue", Payload: "revenu", CSV: "Revenue", Text: "annual revenue"},
-	{Name: "employees", Live: "employees", Payload: "employees", CSV: "Employees", Text: "employees"},
-	{Name: "jobs30d", Live: "jobs30d", Payload: "job30", CSV: "#job30", Text: "jobs in the last 30 days"},
-	{Name: "jobs90d", Live: "jobs90d", Payload: "job90", CSV: "#job90", Text: "jobs in the last 90 days"},
-	{Name: "monthlyFee", Live: "monthlyFee", Payload: "monthlyFee", CSV: "MonthlyCharge", Text: "monthly fee"},
-	{Name: "totalFee", Live: "totalFee", Payload: "totalFee", CSV: "TotalCharge", Text: "total fees paid"},
-	{Name: "users", Live: "users", Text: "users"},
-	{Name: "activeUsers30d", Live: "activeUsers30d", Text: "users active in the last 30 days"},
-	{Name: "logins", Live: "logins", Text: "logins"},
-	{Name: "cancelRate", Live: "cancelRate", Text: "share of jobs cancelled"},
-	{Name: "daysSinceActivity", Live: "lastActivity", Text: "days since the last activity"},
+	{Name: "revenue", Live: "revenue", Payload: "revenu", CSV: "Revenue", Text: "annual revenue",
+		Bound: Bound{0, event.MaxRevenue}},
+	{Name: "employees", Live: "employees", Payload: "employees", CSV: "Employees", Text: "employees",
+		Bound: Bound{0, event.MaxEmployees}},
+	{Name: "jobs30d", Live: "jobs30d", Payload: "job30", CSV: "#job30", Text: "jobs in the last 30 days", Bound: countBound},
+	{Name: "jobs90d", Live: "jobs90d", Payload: "job90", CSV: "#job90", Text: "jobs in the last 90 days", Bound: countBound},
+	{Name: "monthlyFee", Live: "monthlyFee", Payload: "monthlyFee", CSV: "MonthlyCharge", Text: "monthly fee",
+		Bound: Bound{0, event.MaxMonthlyFee}},
+	{Name: "totalFee", Live: "totalFee", Payload: "totalFee", CSV: "TotalCharge", Text: "total fees paid",
+		Bound: Bound{0, event.MaxMonthlyFee * maxMonths}},
+	{Name: "users", Live: "users", Text: "users", Bound: Bound{-maxCount, maxCount}}, // added less deleted
+	{Name: "activeUsers30d", Live: "activeUsers30d", Text: "users active in the last 30 days", Bound: countBound},
+	{Name: "logins", Live: "logins", Text: "logins", Bound: countBound},
+	{Name: "cancelRate", Live: "cancelRate", Text: "share of jobs cancelled", Bound: countBound}, // cancels of unseen jobs count too
+	{Name: "daysSinceActivity", Live: "lastActivity", Text: "days since the last activity", Bound: Bound{0, maxDays}},
 	{Name: "sentiment", Cat: true, Live: "sentiment", Text: "sentiment"},
-	{Name: "jobsTrend", Live: "jobs30d, jobs90d", Text: "jobs of the last 30 days against the 90-day pace"},
+	{Name: "jobsTrend", Live: "jobs30d, jobs90d", Text: "jobs of the last 30 days against the 90-day pace", Bound: Bound{0, 3}},
+}
+
+// BoundOf returns the bound of the numeric fact named name: its Source's,
+// or OtherBound for a name Sources does not have.
+func BoundOf(name string) Bound {
+	if s, ok := SourceOf(name); ok && !s.Cat {
+		return s.Bound
+	}
+	return OtherBound
 }
 
 // SourceOf returns the Source named name.
@@ -152,11 +217,27 @@ func (s *Spec) Width() int {
 	return n
 }
 
+// Bounds returns the bound of each column of the encoded vector: a
+// numeric feature's (BoundOf its source), 0 to 1 for one-hot columns.
+func (s *Spec) Bounds() []Bound {
+	var out []Bound
+	for _, f := range s.Features {
+		if f.Type == Categorical {
+			for range f.Categories {
+				out = append(out, Bound{0, 1})
+			}
+			continue
+		}
+		out = append(out, BoundOf(f.Source))
+	}
+	return out
+}
+
 // Encode appends the encoded vector of facts to dst. A missing number is
 // the feature's Default (the training mean); a category the model does not
 // know, or a missing one, is the categories' Shares (the average tenant,
-// so it moves a linear score neither way). A number that is not finite is
-// an error.
+// so it moves a linear score neither way). A number that is not finite,
+// or outside its fact's bound (BoundOf), is an error.
 func (s *Spec) Encode(dst []float64, facts Facts) ([]float64, error) {
 	for _, f := range s.Features {
 		if f.Type == Categorical {
@@ -179,6 +260,8 @@ func (s *Spec) Encode(dst []float64, facts Facts) ([]float64, error) {
 			v = f.Default
 		} else if math.IsNaN(v) || math.IsInf(v, 0) {
 			return dst, fmt.Errorf("%s: %v is not a number; send a finite number", f.Name, v)
+		} else if b := BoundOf(f.Source); !b.Contains(v) {
+			return dst, fmt.Errorf("%s: %s is outside the values %s can have, %s", f.Name, gnum(v), f.Text, b)
 		}
 		dst = append(dst, v)
 	}

@@ -242,6 +242,11 @@ func Train(spec Spec, rows []Example, opts Options) (*Model, error) {
 	m.Training = TrainingInfo{Input: opts.Input, Rows: len(rows), TrainRows: len(train), ValidRows: len(valid), TestRows: len(test),
 		Epochs: epochs, Seed: opts.Seed, L1: opts.L1, L2: opts.L2, BatchSize: opts.BatchSize, LearnRate: opts.LearnRate,
 		TrainedAt: opts.Now().UTC().Format(time.RFC3339), DurationMs: float64(time.Since(start).Microseconds()) / 1000}
+	// What Load would refuse is not written: rows inside the feature
+	// bounds (Encode checked them) give weights that pass by far.
+	if err := m.CheckFinite(); err != nil {
+		return nil, fmt.Errorf("the trained model cannot be served: %w", err)
+	}
 	return m, nil
 }
 

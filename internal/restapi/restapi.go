@@ -20,6 +20,7 @@ const (
 	CodeMethodNotAllowed     = "MethodNotAllowed"
 	CodeInvalidRequest       = "InvalidRequest"
 	CodeNotFound             = "NotFound"
+	CodeLimitExceeded        = "LimitExceeded" // a configured limit; the message says which and how to raise it
 	CodeUnavailable          = "ServiceUnavailable"
 	CodeInternal             = "InternalError"
 )

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/tenantpulse/tenantpulse/internal/model"
 )
 
 // rowError says what is wrong with a CSV body: the row (its line, from 1),
@@ -14,7 +16,9 @@ type rowError struct {
 	Row    int
 	Cols   int    // the row's columns, when their number is wrong
 	Column int    // the column holding Value, when a value is wrong
-	Value  string // the value that is not a finite number
+	Value  string // the value that is not a finite number, or is out of Bound
+	// Bound is the column's bound when Value is a number outside it.
+	Bound *model.Bound
 }
 
 // parseRows parses body, CSV rows of width numbers each (SageMaker's
@@ -22,9 +26,10 @@ type rowError struct {
 // Rows end with \n or \r\n; blank lines are skipped (they still count in
 // row numbers); spaces and tabs around a value and double quotes around it
 // are ignored. A value must be a finite number as strconv.ParseFloat reads
-// it. It returns the number of rows; on error dst holds a partial result
-// the caller must not use.
-func parseRows(dst []float64, body []byte, width int) ([]float64, int, *rowError) {
+// it, and inside its column's bound when bounds is not nil (the model's
+// Spec.Bounds, len(bounds) == width). It returns the number of rows; on
+// error dst holds a partial result the caller must not use.
+func parseRows(dst []float64, body []byte, width int, bounds []model.Bound) ([]float64, int, *rowError) {
 	rows := 0
 	line := 0
 	for len(body) > 0 {
@@ -53,6 +58,9 @@ func parseRows(dst []float64, body []byte, width int) ([]float64, int, *rowError
 			v, ok := parseNumber(f)
 			if !ok {
 				return dst, rows, &rowError{Row: line, Column: col, Value: string(trim(f))}
+			}
+			if bounds != nil && !bounds[col-1].Contains(v) {
+				return dst, rows, &rowError{Row: line, Column: col, Value: string(trim(f)), Bound: &bounds[col-1]}
 			}
 			dst = append(dst, v)
 			if i < 0 {

@@ -28,5 +28,12 @@
 //     buffer and writes the response by hand: no per-row allocation.
 //   - Models deployed with PUT are kept in <data>/models/<name>.model.json
 //     (write, fsync, rename) and served again after a restart; --model
-//     flags win over them.
+//     flags win over them. DELETE removes the file (fsync of the
+//     directory) before the endpoint, so a failed delete changes nothing.
+//     PUT is held to MaxModels and MaxModelBytes; what is loaded at start
+//     is not, so lowering a limit never stops a start.
+//   - No answer can carry NaN: model.Load refuses a model that could give
+//     one inside the feature bounds, InvokeEndpoint refuses values outside
+//     a column's bound, the gateway facts outside theirs, and live facts
+//     are clamped to them (FactsOf).
 package scoring

@@ -21,6 +21,11 @@ import (
 // Predictor was asked for. Callers test for it with errors.Is.
 var ErrNoEndpoint = errors.New("no such endpoint")
 
+// ErrTooManyEndpoints reports a deploy that would create an endpoint past
+// the limit on their number (Options.MaxModels). Callers test for it with
+// errors.Is.
+var ErrTooManyEndpoints = errors.New("too many endpoints")
+
 // modelFileExt names the model files Endpoints keeps in its directory:
 // <dir>/<endpoint>.model.json.
 const modelFileExt = ".model.json"
@@ -55,6 +60,10 @@ type Deployment struct {
 	// widthHint ends the message of a row with the wrong number of
 	// columns: what the model takes and where to see the order.
 	widthHint string
+	// bounds are the model's column bounds (Spec.Bounds): a row with a
+	// value outside them is refused, so the score stays finite (the
+	// model's load check holds inside them).
+	bounds []model.Bound
 }
 
 // Name returns the endpoint's name.
@@ -90,9 +99,11 @@ func (r *Endpoints) Names() []string {
 // Deploy loads file (a model file) and makes it what endpoint name
 // serves, creating the endpoint if needed. source says where the file came
 // from; persist writes it to the registry's directory first (crash-safe),
-// so it is served again after a restart. Nothing changes on error. It
+// so it is served again after a restart. When maxEndpoints > 0, creating
+// an endpoint beyond that many is ErrTooManyEndpoints (wrapped); replacing
+// an endpoint's model is always allowed. Nothing changes on error. It
 // reports whether the endpoint is new.
-func (r *Endpoints) Deploy(name string, file []byte, source string, persist bool) (*Deployment, bool, error) {
+func (r *Endpoints) Deploy(name string, file []byte, source string, persist bool, maxEndpoints int) (*Deployment, bool, error) {
 	if err := validName(name); err != nil {
 		return nil, false, &loadError{err}
 	}
@@ -100,9 +111,13 @@ func (r *Endpoints) Deploy(name string, file []byte, source string, persist bool
 	if err != nil {
 		return nil, false, &loadError{err}
 	}
-	d := &Deployment{Model: m, Source: source, DeployedAt: r.now().UTC(), widthHint: widthHint(name, m)}
+	d := &Deployment{Model: m, Source: source, DeployedAt: r.now().UTC(), widthHint: widthHint(name, m), bounds: m.Spec.Bounds()}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if cur := *r.byName.Load(); maxEndpoints > 0 && cur[name] == nil && len(cur) >= maxEndpoints {
+		return nil, false, fmt.Errorf("%w: %d models are deployed, the limit (max_models); delete one with DELETE /v1/models/{name}, "+
+			"or raise the limit with --max-models or max_models in the config file", ErrTooManyEndpoints, len(cur))
+	}
 	if persist && r.dir != "" {
 		if err := os.MkdirAll(r.dir, 0o755); err != nil {
 			return nil, false, fmt.Errorf("cannot create the models directory: %w", err)
@@ -124,6 +139,38 @@ func (r *Endpoints) Deploy(name string, file []byte, source string, persist bool
 	}
 	r.metrics.deploys.WithLabelValues(name).Inc()
 	return d, !ok, nil
+}
+
+// Delete removes the endpoint named name, and its model file from the
+// registry's directory (crash-safe: the directory is fsynced), so a
+// restart does not serve it again; a model given with --model is served
+// again at the next start. It returns what the endpoint served, or
+// ErrNoEndpoint (wrapped). Nothing changes on error. Requests already
+// scoring with the model finish with it.
+func (r *Endpoints) Delete(name string) (*Deployment, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.byName.Load()
+	e := old[name]
+	if e == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoEndpoint, name)
+	}
+	if r.dir != "" {
+		err := os.Remove(filepath.Join(r.dir, name+modelFileExt))
+		switch {
+		case err == nil:
+			if err := fsutil.SyncDir(r.dir); err != nil {
+				return nil, fmt.Errorf("cannot delete the model file: %w", err)
+			}
+		case !errors.Is(err, os.ErrNotExist): // not there: a --model endpoint
+			return nil, fmt.Errorf("cannot delete the model file: %w", err)
+		}
+	}
+	next := maps.Clone(old)
+	delete(next, name)
+	r.byName.Store(&next)
+	r.metrics.forget(name)
+	return e.cur.Load(), nil
 }
 
 // loadDir deploys every model file the directory holds.
@@ -149,7 +196,7 @@ func (r *Endpoints) loadDir() error {
 		if err != nil {
 			return fmt.Errorf("cannot read model file %s: %w", path, err)
 		}
-		if _, _, err := r.Deploy(name, b, path, false); err != nil {
+		if _, _, err := r.Deploy(name, b, path, false, 0); err != nil {
 			return fmt.Errorf("model file %s (deployed with PUT /v1/models/%s): %w; deploy a good model there again or remove the file", path, name, err)
 		}
 	}
@@ -216,7 +263,7 @@ func (r *Endpoints) Predict(ctx context.Context, endpoint string, csvRows []byte
 	}
 	d := e.cur.Load()
 	m := d.Model
-	x, rows, rerr := parseRows(nil, csvRows, len(m.Columns))
+	x, rows, rerr := parseRows(nil, csvRows, len(m.Columns), d.bounds)
 	if rerr != nil {
 		return nil, &InputError{Message: rerr.message(d)}
 	}
@@ -227,9 +274,15 @@ func (r *Endpoints) Predict(ctx context.Context, endpoint string, csvRows []byte
 	w := len(m.Columns)
 	for i := range out {
 		out[i] = predict(m, x[i*w:(i+1)*w])
+		if !validScore(out[i].Score) {
+			return nil, fmt.Errorf("the model at endpoint %s scored a number that is not finite for row %d; this is a bug, please report it", endpoint, i+1)
+		}
 	}
 	return out, nil
 }
+
+// validScore reports whether s is a probability (false for NaN).
+func validScore(s float64) bool { return s >= 0 && s <= 1 }
 
 func predict(m *model.Model, x []float64) Prediction {
 	s := m.Score(x)
@@ -248,6 +301,10 @@ func (e *rowError) message(d *Deployment) string {
 		col := ""
 		if cols := d.Model.Columns; e.Column <= len(cols) {
 			col = " (" + cols[e.Column-1] + ")"
+		}
+		if e.Bound != nil {
+			return fmt.Sprintf("row %d, column %d%s: %s is outside the values the column can have, %s (the feature bounds, docs/scoring-api.md); send a value inside them",
+				e.Row, e.Column, col, e.Value, e.Bound)
 		}
 		return fmt.Sprintf("row %d, column %d%s: %q is not a number; every value must be a finite number", e.Row, e.Column, col, e.Value)
 	}

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"math"
 	"testing"
+
+	"github.com/tenantpulse/tenantpulse/internal/model"
 )
 
 // FuzzInvocationsCSV: the body parser never panics, and what it accepts
@@ -13,20 +15,38 @@ import (
 func FuzzInvocationsCSV(f *testing.F) {
 	for _, seed := range []string{
 		"1,2,3\n", "1,2,3\r\n4,5,6", "\n\n1, 2 ,\"3\"\n", "1,2\n", "1,2,3,4", "a,b,c", "1e308,-1e-308,0x1p-2",
-		"NaN,Inf,-Inf", `"1","2","3"`, "1,,3", ",,", "\r\n", "1,2,3\n\n\n", "\t1\t,2,3", "1_000,2,3", "+1,-2,.3",
+		"NaN,Inf,-Inf", "1e6,-1e6\n1000001,0", "0,1.7e308", `"1","2","3"`, "1,,3", ",,", "\r\n", "1,2,3\n\n\n", "\t1\t,2,3", "1_000,2,3", "+1,-2,.3",
 	} {
 		f.Add([]byte(seed), 3)
 	}
+	f.Add([]byte("1e6,-1e6\n1000001,0"), 2) // the second row is outside the bounds
+	f.Add([]byte("0,1.7e308"), 2)
+	f.Add([]byte("999999.9,-999999.9\n"), 2)
 	f.Fuzz(func(t *testing.T, body []byte, width int) {
 		if width < 1 || width > 64 {
 			return
 		}
-		x, rows, err := parseRows(nil, body, width)
+		// Odd widths parse without bounds, even ones within ±1e6 per column.
+		var bounds []model.Bound
+		if width%2 == 0 {
+			for range width {
+				bounds = append(bounds, model.Bound{Min: -1e6, Max: 1e6})
+			}
+		}
+		x, rows, err := parseRows(nil, body, width, bounds)
 		if err != nil {
 			if err.Row < 1 || (err.Cols == 0) == (err.Column == 0) {
 				t.Fatalf("error %+v names neither a column count nor a column", err)
 			}
+			if err.Bound != nil && (bounds == nil || err.Column > width) {
+				t.Fatalf("error %+v names a bound, but there are none", err)
+			}
 			return
+		}
+		for _, v := range x {
+			if bounds != nil && !bounds[0].Contains(v) {
+				t.Fatalf("accepted %v outside %s", v, bounds[0])
+			}
 		}
 		if len(x) != rows*width {
 			t.Fatalf("%d values for %d rows of %d", len(x), rows, width)
@@ -41,7 +61,7 @@ func FuzzInvocationsCSV(f *testing.F) {
 			}
 			again = appendRow(again, row)
 		}
-		y, rows2, err := parseRows(nil, again, width)
+		y, rows2, err := parseRows(nil, again, width, bounds)
 		if err != nil || rows2 != rows {
 			t.Fatalf("re-encoded body %q: %d rows, %+v", again, rows2, err)
 		}

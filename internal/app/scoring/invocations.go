@@ -119,7 +119,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request) {
 	d := ep.cur.Load()
 	m := d.Model
 	width := len(m.Columns)
-	x, rows, rerr := parseRows(buf.x[:0], body, width)
+	x, rows, rerr := parseRows(buf.x[:0], body, width, d.bounds)
 	buf.x = x
 	if rerr != nil || rows == 0 {
 		met.model.Inc()
@@ -139,7 +139,16 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request) {
 		if i > 0 && format == formatJSON {
 			out = append(out, ',')
 		}
-		out = appendPrediction(out, predict(m, x[i*width:(i+1)*width]))
+		p := predict(m, x[i*width:(i+1)*width])
+		if !validScore(p.Score) {
+			// Unreachable: the load check and the bounds keep scores
+			// finite. Never answer NaN in a 200.
+			met.model.Inc()
+			s.log.Error("a model scored a non-finite number", "endpoint", name, "checksum", m.Checksum, "score", p.Score)
+			writeSMError(w, ErrInternalFailure, "the model scored a number that is not finite for row "+strconv.Itoa(i+1)+"; this is a bug, please report it")
+			return
+		}
+		out = appendPrediction(out, p)
 		if format == formatJSONLines {
 			out = append(out, '\n')
 		}

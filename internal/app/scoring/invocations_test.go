@@ -178,7 +178,7 @@ func slices3(s []string) []string { return append([]string(nil), s...) }
 func TestParseRowsExact(t *testing.T) {
 	// Every float64 written by appendRow reads back bit for bit.
 	vals := []float64{0, -0.0, 1, -1, 0.1, 1e-300, 5e-324, math.MaxFloat64, 123456789.123456789, 1.0 / 3}
-	x, rows, err := parseRows(nil, appendRow(nil, vals), len(vals))
+	x, rows, err := parseRows(nil, appendRow(nil, vals), len(vals), nil)
 	if err != nil || rows != 1 {
 		t.Fatalf("%v rows %d", err, rows)
 	}
@@ -188,7 +188,7 @@ func TestParseRowsExact(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"1,inf", "1,+Inf", "1,0x", "1,1e400", `1,"2`, "1,2,", ",1"} {
-		if _, _, err := parseRows(nil, []byte(in), 2); err == nil {
+		if _, _, err := parseRows(nil, []byte(in), 2, nil); err == nil {
 			t.Errorf("%q parsed", in)
 		}
 	}

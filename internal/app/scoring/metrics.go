@@ -76,6 +76,16 @@ func (m *metrics) endpoint(name string) *epMetrics {
 	}
 }
 
+// forget drops a deleted endpoint's series, so creating and deleting
+// endpoints of new names cannot grow the label set without end.
+func (m *metrics) forget(name string) {
+	l := prometheus.Labels{"endpoint": name}
+	m.invocations.DeletePartialMatch(l)
+	m.latency.DeletePartialMatch(l)
+	m.rows.DeletePartialMatch(l)
+	m.deploys.DeletePartialMatch(l)
+}
+
 func (m *metrics) gatewayRequest(route string, code int) {
 	m.gateway.WithLabelValues(route, strconv.Itoa(code)).Inc()
 }

@@ -15,11 +15,13 @@ import (
 // shows one endpoint's model (its columns are the CSV order
 // /endpoints/{name}/invocations takes); PUT /v1/models/{name} with a model
 // file as the body deploys it, creating the endpoint or swapping its model
-// between two requests, with no restart. A file the loader refuses is 400
-// with the loader's message and changes nothing.
-
-// maxModelFile bounds a PUT body; model files are kilobytes.
-const maxModelFile = 16 << 20
+// between two requests, with no restart. A file the loader refuses
+// (including a model that could score NaN inside the feature bounds) is
+// 400 with the loader's message and changes nothing; a file over
+// MaxModelBytes is 413, and creating an endpoint past MaxModels 409
+// (LimitExceeded), each saying the limit and how to raise it. DELETE
+// /v1/models/{name} removes the endpoint and its file (204); 404 when
+// there is none.
 
 // modelSummary is one endpoint in GET /v1/models.
 type modelSummary struct {
@@ -145,12 +147,16 @@ func (s *Service) putModel(w http.ResponseWriter, r *http.Request) {
 		restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest, err.Error())
 		return
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxModelFile))
+	limit := s.opts.MaxModelBytes
+	if r.ContentLength > limit {
+		s.modelTooBig(w, fmt.Sprintf(" is %d bytes,", r.ContentLength))
+		return
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			restapi.WriteError(w, http.StatusRequestEntityTooLarge, restapi.CodePayloadTooLarge,
-				fmt.Sprintf("a model file is at most %d bytes", maxModelFile))
+			s.modelTooBig(w, " is")
 			return
 		}
 		restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest, "cannot read the request body: "+err.Error())
@@ -162,11 +168,15 @@ func (s *Service) putModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	d, created, err := s.endpoints.Deploy(name, b, "PUT /v1/models/"+name, true)
+	d, created, err := s.endpoints.Deploy(name, b, "PUT /v1/models/"+name, true, s.opts.MaxModels)
 	if err != nil {
 		var load *loadError
 		if errors.As(err, &load) {
 			restapi.WriteError(w, http.StatusBadRequest, restapi.CodeInvalidRequest, load.Error())
+			return
+		}
+		if errors.Is(err, ErrTooManyEndpoints) {
+			restapi.WriteError(w, http.StatusConflict, restapi.CodeLimitExceeded, err.Error())
 			return
 		}
 		s.log.Error("cannot deploy a model", "endpoint", name, "error", err)
@@ -180,6 +190,30 @@ func (s *Service) putModel(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 	}
 	restapi.WriteJSON(w, status, view(name, d))
+}
+
+// modelTooBig answers a PUT whose model file is over MaxModelBytes; is
+// says how big it is when that is known (" is 5000000 bytes,").
+func (s *Service) modelTooBig(w http.ResponseWriter, is string) {
+	restapi.WriteError(w, http.StatusRequestEntityTooLarge, restapi.CodePayloadTooLarge,
+		fmt.Sprintf("the model file%s over max_model_bytes (%d bytes); raise the limit with --max-model-bytes or max_model_bytes in the config file",
+			is, s.opts.MaxModelBytes))
+}
+
+func (s *Service) deleteModel(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d, err := s.endpoints.Delete(name)
+	switch {
+	case errors.Is(err, ErrNoEndpoint):
+		restapi.WriteError(w, http.StatusNotFound, restapi.CodeNotFound, fmt.Sprintf("no model is deployed at endpoint %q; GET /v1/models lists them", name))
+		return
+	case err != nil:
+		s.log.Error("cannot delete a model", "endpoint", name, "error", err)
+		restapi.WriteError(w, http.StatusInternalServerError, restapi.CodeInternal, err.Error())
+		return
+	}
+	s.log.Info("deleted model", "endpoint", name, "checksum", d.Model.Checksum, "source", d.Source)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func noModelMessage(name string) string {

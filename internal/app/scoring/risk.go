@@ -53,7 +53,8 @@ func (a analyticsTenants) Tenant(id string) (analytics.Tenant, bool) {
 // missing when there has been none) and jobsTrend (jobs30d*3/jobs90d, 1
 // when jobs90d is 0). Before the tenant's tenant.created event is seen,
 // its profile is unknown: empty categories and zero revenue, employees
-// and fees are missing rather than zero.
+// and fees are missing rather than zero. Numbers are clamped to their
+// feature bounds (model.BoundOf).
 func FactsOf(t analytics.Tenant, now time.Time) model.Facts {
 	f := model.NewFacts()
 	profile := t.Created != ""
@@ -83,6 +84,12 @@ func FactsOf(t analytics.Tenant, now time.Time) model.Facts {
 		f.Num["daysSinceActivity"] = max(0, now.Sub(last).Hours()/24)
 	}
 	f.Num["jobsTrend"] = analytics.JobsTrend(t.Jobs30d, t.Jobs90d)
+	// Live metrics are inside the feature bounds by construction (events
+	// are, and sums saturate); state kept from before the bounds existed
+	// may not be, so it scores as the nearest bound instead of failing.
+	for k, v := range f.Num {
+		f.Num[k] = model.BoundOf(k).Clamp(v)
+	}
 	return f
 }
 

@@ -19,6 +19,12 @@ import (
 // names none: the reference demo's.
 const DefaultEndpoint = "churn"
 
+// Defaults of the limits on deployed models.
+const (
+	DefaultMaxModels     = 32
+	DefaultMaxModelBytes = 4 << 20 // model files are tens of kilobytes
+)
+
 // Options configure the scoring service.
 type Options struct {
 	// Models are the endpoints to serve at start: name -> model file.
@@ -28,6 +34,13 @@ type Options struct {
 	// (<Dir>/<name>.model.json), loaded again at start; "" keeps them in
 	// memory only.
 	Dir string
+	// MaxModels limits the endpoints PUT /v1/models/{name} can create:
+	// past it, creating one more is 409 (default DefaultMaxModels).
+	// Replacing a model, and the models loaded at start, are not limited.
+	MaxModels int
+	// MaxModelBytes limits the model file PUT /v1/models/{name} takes
+	// (default DefaultMaxModelBytes).
+	MaxModelBytes int64
 	// Endpoint is the gateway's endpoint when a request names none
 	// (default DefaultEndpoint).
 	Endpoint string
@@ -65,6 +78,11 @@ type Service struct {
 // service; a model file that cannot be loaded is an error naming it.
 func New(ctx context.Context, opts Options) (*Service, error) {
 	opts.Endpoint = cmp.Or(opts.Endpoint, DefaultEndpoint)
+	opts.MaxModels = cmp.Or(opts.MaxModels, DefaultMaxModels)
+	opts.MaxModelBytes = cmp.Or(opts.MaxModelBytes, DefaultMaxModelBytes)
+	if opts.MaxModels < 0 || opts.MaxModelBytes < 0 {
+		return nil, fmt.Errorf("max_models (%d) and max_model_bytes (%d) must not be negative", opts.MaxModels, opts.MaxModelBytes)
+	}
 	opts.Region = cmp.Or(opts.Region, "us-east-1")
 	opts.Account = cmp.Or(opts.Account, "000000000000")
 	if opts.Logger == nil {
@@ -84,7 +102,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		if err != nil {
 			return nil, fmt.Errorf("model %s: cannot read %w", name, err)
 		}
-		d, _, err := s.endpoints.Deploy(name, b, path, false)
+		d, _, err := s.endpoints.Deploy(name, b, path, false, 0)
 		if err != nil {
 			return nil, fmt.Errorf("model %s=%s: %w", name, path, err)
 		}
@@ -110,7 +128,8 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 func (s *Service) Endpoints() *Endpoints { return s.endpoints }
 
 // Register adds the routes to mux: POST /endpoints/{name}/invocations (the
-// SageMaker runtime API), GET /v1/models, GET and PUT /v1/models/{name},
+// SageMaker runtime API), GET /v1/models, GET, PUT and DELETE
+// /v1/models/{name},
 // POST /v1/assess-churn, and GET /v1/tenants/{id}/risk when the service
 // has a TenantSource. docs/scoring-api.md is the reference.
 // InvokeRoute is InvokeEndpoint as a fast-path route (internal/httpfast):
@@ -126,7 +145,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/v1/models", notAllowed("GET"))
 	mux.HandleFunc("GET /v1/models/{name}", s.getModel)
 	mux.HandleFunc("PUT /v1/models/{name}", s.putModel)
-	mux.HandleFunc("/v1/models/{name}", notAllowed("GET, PUT"))
+	mux.HandleFunc("DELETE /v1/models/{name}", s.deleteModel)
+	mux.HandleFunc("/v1/models/{name}", notAllowed("GET, PUT, DELETE"))
 	mux.HandleFunc("POST /v1/assess-churn", s.assessChurn)
 	mux.HandleFunc("/v1/assess-churn", notAllowed("POST"))
 	if s.opts.Tenants != nil {
