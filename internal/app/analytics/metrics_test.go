@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/tenantpulse/tenantpulse/internal/analytics"
 )
 
 // gather returns every sample as "name{stream,shard} type" → value.
@@ -99,7 +97,7 @@ func TestCollector(t *testing.T) {
 
 	// No shards, no samples, and no error.
 	empty := newFake(0)
-	empty.proc = analytics.Processor{}
+	empty.proc = Status{}
 	reg = prometheus.NewRegistry()
 	reg.MustRegister(NewCollector(empty))
 	if got := gather(t, reg); len(got) != 0 {

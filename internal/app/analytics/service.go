@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/consumer"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
@@ -33,6 +34,10 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// BatchRecords is the most records read per batch. Default 5000.
 	BatchRecords int
+	// StreamCheck is how often the streams are described to notice one
+	// deleted or created again, or created after the start. Default 2 s.
+	// A cursor on a deleted stream makes the processor look at once.
+	StreamCheck time.Duration
 	// State configures each shard's state (lateness, dedupe).
 	State  analytics.Options
 	Logger *slog.Logger
@@ -40,13 +45,28 @@ type Options struct {
 
 // Service runs the processor and answers queries about its state.
 type Service struct {
-	opts    Options
-	log     *slog.Logger
+	opts Options
+	log  *slog.Logger
+
+	// mu guards runners and marks: following a deleted or recreated
+	// stream swaps them while the workers are stopped; queries read them.
+	mu      sync.RWMutex
 	runners []*runner
+	marks   map[string]*consumer.Mark // by stream: the incarnation read, the resets
+
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started time.Time
+
+	// kicked: streams a worker found gone (false) or whose checkpointed
+	// position the stream refused (true); kick wakes the supervisor.
+	kickMu sync.Mutex
+	kicked map[string]bool
+	kick   chan struct{}
 }
+
+// streamNames are the streams the processor reads.
+var streamNames = []string{event.StreamCompanies, event.StreamJobs}
 
 // runner is one (stream, shard): its state, behind a lock the queries
 // share, and what the worker knows about reading it.
@@ -64,7 +84,9 @@ type runner struct {
 }
 
 // New loads every shard's checkpoint (or starts it empty) and returns the
-// service, not yet running.
+// service, not yet running. A stream deleted or created again since the
+// checkpoints were written is started over (its checkpoints removed); a
+// stream that does not exist is read once it is created.
 func New(ctx context.Context, opts Options) (*Service, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -75,29 +97,119 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if opts.BatchRecords <= 0 {
 		opts.BatchRecords = 5000
 	}
+	if opts.StreamCheck <= 0 {
+		opts.StreamCheck = 2 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{opts: opts, log: opts.Logger}
-	for _, name := range []string{event.StreamCompanies, event.StreamJobs} {
-		shards, err := opts.Reader.Shards(ctx, name)
-		if errors.Is(err, stream.ErrStreamNotFound) {
-			s.log.Warn("the stream does not exist; analytics will not read it", "stream", name)
-			continue
+	s := &Service{opts: opts, log: opts.Logger, marks: map[string]*consumer.Mark{},
+		kicked: map[string]bool{}, kick: make(chan struct{}, 1)}
+	for _, name := range streamNames {
+		dir := filepath.Join(s.opts.Dir, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create the checkpoint directory: %w", err)
 		}
+		m, err := consumer.ReadMark(dir)
 		if err != nil {
-			return nil, fmt.Errorf("cannot list the shards of %s: %w", name, err)
+			return nil, err
 		}
-		for _, id := range shards {
-			r, err := s.load(name, id)
-			if err != nil {
+		if m == nil {
+			// New, or written before marks: the checkpoints, if any, are
+			// taken to be the current stream's (a position that is not
+			// in it still starts the stream over: see follow).
+			m = &consumer.Mark{Stream: name}
+			if d, err := opts.Reader.Describe(ctx, name); err == nil {
+				m.Created = d.Created
+			}
+			if err := m.Write(dir); err != nil {
 				return nil, err
 			}
-			r.worker = len(s.runners) % opts.Workers
-			s.runners = append(s.runners, r)
+		}
+		s.marks[name] = m
+		if _, err := s.follow(ctx, name, false); err != nil {
+			return nil, err
+		}
+		if m.Created == 0 {
+			s.log.Warn("the stream does not exist; analytics will read it once it is created", "stream", name)
 		}
 	}
+	s.assign()
 	return s, nil
+}
+
+// follow brings the runners of stream name in line with the stream as it
+// is now: a stream deleted, or created again (a new Created), drops its
+// runners and checkpoints (a reset, counted in its mark and logged); a
+// stream that exists and has no runners gets them, read from their
+// checkpoints if any. foreign says a worker found the checkpointed
+// position not in the stream, which starts it over too. The workers must
+// be stopped, and s.mu held for writing (or the service not yet shared).
+func (s *Service) follow(ctx context.Context, name string, foreign bool) (bool, error) {
+	d, err := s.opts.Reader.Describe(ctx, name)
+	var desc *stream.Description
+	switch {
+	case err == nil:
+		desc = &d
+	case !errors.Is(err, stream.ErrStreamNotFound):
+		return false, fmt.Errorf("cannot describe stream %s: %w", name, err)
+	}
+	dir := filepath.Join(s.opts.Dir, name)
+	m := s.marks[name]
+	before := *m
+	now := time.Now()
+	reset, reason := m.Follow(desc, now)
+	if !reset && foreign && desc != nil {
+		m.Reset(consumer.ReasonForeign, now)
+		reset, reason = true, consumer.ReasonForeign
+	}
+	had := 0
+	if reset {
+		kept := s.runners[:0:0]
+		for _, r := range s.runners {
+			if r.st.Stream != name {
+				kept = append(kept, r)
+				continue
+			}
+			had++
+			if r.cur != nil {
+				r.cur.Close()
+			}
+		}
+		s.runners = kept
+		if err := consumer.DropPositions(dir); err != nil {
+			return false, err
+		}
+		s.log.Warn("the stream's analytics state and checkpoints were dropped; its metrics start over from what the stream holds",
+			"stream", name, "reason", reason, "shards", had, "resets", m.Resets)
+	}
+	if *m != before {
+		if err := m.Write(dir); err != nil {
+			return false, err
+		}
+	}
+	if desc == nil {
+		if reset {
+			s.log.Warn("the stream does not exist; analytics will read it once it is created", "stream", name)
+		}
+		return reset, nil
+	}
+	for _, r := range s.runners {
+		if r.st.Stream == name {
+			return reset, nil
+		}
+	}
+	for _, id := range desc.Shards {
+		r, err := s.load(name, id)
+		if err != nil {
+			return false, err
+		}
+		s.runners = append(s.runners, r)
+	}
+	if reset || before.Created == 0 {
+		s.log.Info("reading the stream from its start", "stream", name, "created", fmtTime(time.UnixMilli(desc.Created)), "shards", len(desc.Shards))
+	}
+	return true, nil
 }
 
 // load restores a shard from its checkpoint, if it has one.
@@ -136,26 +248,114 @@ func (s *Service) load(streamName, shard string) (*runner, error) {
 	return r, nil
 }
 
+// assign spreads the runners over the workers.
+func (s *Service) assign() {
+	for i, r := range s.runners {
+		r.worker = i % s.opts.Workers
+	}
+}
+
 // Start runs the workers until Stop.
 func (s *Service) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.started = time.Now()
-	for w := range s.opts.Workers {
-		var mine []*runner
-		for _, r := range s.runners {
-			if r.worker == w {
-				mine = append(mine, r)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.supervise(ctx)
+	}()
+}
+
+// supervise runs the workers, and stops them to follow a stream that was
+// deleted, created again or created late, then runs them again.
+func (s *Service) supervise(ctx context.Context) {
+	tick := time.NewTicker(s.opts.StreamCheck)
+	defer tick.Stop()
+	for {
+		wctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		s.mu.RLock()
+		for w := range s.opts.Workers {
+			var mine []*runner
+			for _, r := range s.runners {
+				if r.worker == w {
+					mine = append(mine, r)
+				}
+			}
+			if len(mine) == 0 {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.work(wctx, mine)
+			}()
+		}
+		s.mu.RUnlock()
+		for {
+			select {
+			case <-ctx.Done():
+			case <-s.kick:
+			case <-tick.C:
+			}
+			if ctx.Err() != nil || s.streamsChanged(ctx) {
+				break
 			}
 		}
-		if len(mine) == 0 {
-			continue
+		stop()
+		wg.Wait()
+		if ctx.Err() != nil {
+			return
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.work(ctx, mine)
-		}()
+		s.kickMu.Lock()
+		kicked := s.kicked
+		s.kicked = map[string]bool{}
+		s.kickMu.Unlock()
+		s.mu.Lock()
+		for _, name := range streamNames {
+			if _, err := s.follow(ctx, name, kicked[name]); err != nil {
+				s.log.Error("cannot follow the stream; trying again", "stream", name, "error", err)
+			}
+		}
+		s.assign()
+		s.mu.Unlock()
+	}
+}
+
+// streamsChanged reports whether a worker found a stream gone, or a
+// stream is not the incarnation its mark names.
+func (s *Service) streamsChanged(ctx context.Context) bool {
+	s.kickMu.Lock()
+	n := len(s.kicked)
+	s.kickMu.Unlock()
+	if n > 0 {
+		return true
+	}
+	for _, name := range streamNames {
+		d, err := s.opts.Reader.Describe(ctx, name)
+		s.mu.RLock()
+		created := s.marks[name].Created
+		s.mu.RUnlock()
+		switch {
+		case err == nil && d.Created != created, errors.Is(err, stream.ErrStreamNotFound) && created != 0:
+			return true
+		case err != nil && !errors.Is(err, stream.ErrStreamNotFound) && ctx.Err() == nil:
+			s.log.Warn("cannot describe the stream", "stream", name, "error", err)
+		}
+	}
+	return false
+}
+
+// gone tells the supervisor that r's stream is gone or refused r's
+// position.
+func (s *Service) gone(r *runner, foreign bool) {
+	s.kickMu.Lock()
+	s.kicked[r.st.Stream] = s.kicked[r.st.Stream] || foreign
+	s.kickMu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -166,6 +366,8 @@ func (s *Service) Stop() error {
 		s.cancel()
 	}
 	s.wg.Wait()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var first error
 	for _, r := range s.runners {
 		if r.cur != nil {
@@ -190,6 +392,17 @@ func (s *Service) work(ctx context.Context, mine []*runner) {
 			if err != nil {
 				if ctx.Err() != nil {
 					return
+				}
+				if foreign := errors.Is(err, stream.ErrBadSequence); foreign || errors.Is(err, stream.ErrStreamNotFound) || errors.Is(err, stream.ErrShardNotFound) {
+					// The stream was deleted or created again: the
+					// supervisor stops the workers and follows it.
+					if r.cur != nil {
+						r.cur.Close()
+						r.cur = nil
+					}
+					s.gone(r, foreign)
+					sleep(ctx, time.Second)
+					continue
 				}
 				s.log.Warn("cannot read the stream; retrying", "stream", r.st.Stream, "shard", r.st.Shard, "error", err)
 				if r.cur != nil {
@@ -273,11 +486,13 @@ func sleep(ctx context.Context, d time.Duration) {
 // Tenants implements Source.
 func (s *Service) Tenants(asOf time.Time) []analytics.Tenant {
 	m := make(map[string]*analytics.Tenant)
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		r.st.FillTenants(m, asOf)
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	out := make([]analytics.Tenant, 0, len(m))
 	for _, t := range m {
 		out = append(out, *t)
@@ -293,11 +508,13 @@ func (s *Service) Tenant(id string, asOf, from, to time.Time) (analytics.TenantD
 	d := analytics.TenantDetail{AsOf: fmtTime(asOf), From: fmtTime(from), To: fmtTime(to),
 		Days: analytics.DaySeries(from, to), Hours: analytics.HourSeries(from, to)}
 	found := false
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		found = r.st.FillTenant(id, &d.Tenant, d.Days, d.Hours, asOf) || found
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	return d, found
 }
 
@@ -324,17 +541,24 @@ func (s *Service) Summary(asOf, from, to time.Time) analytics.Summary {
 		sum.Jobs30d += t.Jobs30d
 		sum.Jobs90d += t.Jobs90d
 	}
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		r.st.FillDays(sum.Days)
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	return sum
 }
 
 // Processor implements Source.
-func (s *Service) Processor() analytics.Processor {
-	p := analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String()}
+func (s *Service) Processor() Status {
+	p := Status{Processor: analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String()}}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, name := range streamNames {
+		p.Streams = append(p.Streams, s.marks[name].Status())
+	}
 	for _, r := range s.runners {
 		var st analytics.ShardStatus
 		r.mu.RLock()
@@ -362,12 +586,14 @@ func (s *Service) allowedLateness() time.Duration {
 func (s *Service) DeadLetters(limit int) ([]analytics.DeadLetter, int64) {
 	var all []analytics.DeadLetter
 	var total int64
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		all = r.st.DeadLetters(all)
 		total += r.st.Counts.TooLate + r.st.Counts.Invalid
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Arrival > all[j].Arrival })
 	if len(all) > limit {
 		all = all[:limit]
