@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -93,4 +94,17 @@ func FuzzReadMark(f *testing.F) {
 			t.Fatalf("re-read %+v, %v; want %+v", again, err, m)
 		}
 	})
+}
+
+func TestStatusJSON(t *testing.T) {
+	f := func(m Mark, want string) {
+		t.Helper()
+		b, err := json.Marshal(m.Status())
+		if err != nil || string(b) != want {
+			t.Errorf("%+v: %s, %v; want %s", m, b, err, want)
+		}
+	}
+	f(Mark{Stream: "companies"}, `{"stream":"companies","state":"waiting","resets":0}`)
+	f(Mark{Stream: "jobs", Created: 1764061200000, Resets: 2, ResetAt: 1764061200500, Reason: ReasonRecreated},
+		`{"stream":"jobs","state":"reading","created":"2025-11-25T09:00:00.000Z","resets":2,"resetAt":"2025-11-25T09:00:00.500Z","resetReason":"the stream was deleted and created again"}`)
 }

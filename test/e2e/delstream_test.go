@@ -259,8 +259,10 @@ func TestDeleteAndRecreateCoreStreams(t *testing.T) {
 	}
 	checkResets(srv.url)
 	for _, name := range []string{"companies", "jobs"} {
-		if !strings.Contains(srv.log.String(), `msg="the stream's analytics state and checkpoints were dropped; its metrics start over from what the stream holds" component=analytics stream=`+name) {
-			t.Errorf("the log does not say the processor dropped %s's state", name)
+		for _, component := range []string{"analytics", "archive"} {
+			if !strings.Contains(srv.log.String(), `level=WARN msg="dropped what was read of the stream and its checkpoints; the stream is read again from its start once it exists" component=`+component+` stream=`+name) {
+				t.Errorf("the log does not say the %s component dropped what it held of %s", component, name)
+			}
 		}
 	}
 

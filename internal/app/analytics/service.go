@@ -48,21 +48,15 @@ type Service struct {
 	opts Options
 	log  *slog.Logger
 
-	// mu guards runners and marks: following a deleted or recreated
-	// stream swaps them while the workers are stopped; queries read them.
+	// mu guards runners: following a deleted or recreated stream changes
+	// them while the workers are stopped; queries read them.
 	mu      sync.RWMutex
 	runners []*runner
-	marks   map[string]*consumer.Mark // by stream: the incarnation read, the resets
+	follow  *consumer.Follower
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started time.Time
-
-	// kicked: streams a worker found gone (false) or whose checkpointed
-	// position the stream refused (true); kick wakes the supervisor.
-	kickMu sync.Mutex
-	kicked map[string]bool
-	kick   chan struct{}
 }
 
 // streamNames are the streams the processor reads.
@@ -97,119 +91,63 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if opts.BatchRecords <= 0 {
 		opts.BatchRecords = 5000
 	}
-	if opts.StreamCheck <= 0 {
-		opts.StreamCheck = 2 * time.Second
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{opts: opts, log: opts.Logger, marks: map[string]*consumer.Mark{},
-		kicked: map[string]bool{}, kick: make(chan struct{}, 1)}
-	for _, name := range streamNames {
-		dir := filepath.Join(s.opts.Dir, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("cannot create the checkpoint directory: %w", err)
-		}
-		m, err := consumer.ReadMark(dir)
-		if err != nil {
-			return nil, err
-		}
-		if m == nil {
-			// New, or written before marks: the checkpoints, if any, are
-			// taken to be the current stream's (a position that is not
-			// in it still starts the stream over: see follow).
-			m = &consumer.Mark{Stream: name}
-			if d, err := opts.Reader.Describe(ctx, name); err == nil {
-				m.Created = d.Created
-			}
-			if err := m.Write(dir); err != nil {
-				return nil, err
-			}
-		}
-		s.marks[name] = m
-		if _, err := s.follow(ctx, name, false); err != nil {
-			return nil, err
-		}
-		if m.Created == 0 {
-			s.log.Warn("the stream does not exist; analytics will read it once it is created", "stream", name)
-		}
+	s := &Service{opts: opts, log: opts.Logger}
+	f, err := consumer.NewFollower(ctx, consumer.Options{Reader: opts.Reader, Dir: opts.Dir, Streams: streamNames,
+		Check: opts.StreamCheck, Logger: opts.Logger}, runnerSet{s})
+	if err != nil {
+		return nil, err
 	}
-	s.assign()
+	s.follow = f
 	return s, nil
 }
 
-// follow brings the runners of stream name in line with the stream as it
-// is now: a stream deleted, or created again (a new Created), drops its
-// runners and checkpoints (a reset, counted in its mark and logged); a
-// stream that exists and has no runners gets them, read from their
-// checkpoints if any. foreign says a worker found the checkpointed
-// position not in the stream, which starts it over too. The workers must
-// be stopped, and s.mu held for writing (or the service not yet shared).
-func (s *Service) follow(ctx context.Context, name string, foreign bool) (bool, error) {
-	d, err := s.opts.Reader.Describe(ctx, name)
-	var desc *stream.Description
-	switch {
-	case err == nil:
-		desc = &d
-	case !errors.Is(err, stream.ErrStreamNotFound):
-		return false, fmt.Errorf("cannot describe stream %s: %w", name, err)
-	}
-	dir := filepath.Join(s.opts.Dir, name)
-	m := s.marks[name]
-	before := *m
-	now := time.Now()
-	reset, reason := m.Follow(desc, now)
-	if !reset && foreign && desc != nil {
-		m.Reset(consumer.ReasonForeign, now)
-		reset, reason = true, consumer.ReasonForeign
-	}
-	had := 0
-	if reset {
-		kept := s.runners[:0:0]
-		for _, r := range s.runners {
-			if r.st.Stream != name {
-				kept = append(kept, r)
-				continue
-			}
-			had++
-			if r.cur != nil {
-				r.cur.Close()
-			}
-		}
-		s.runners = kept
-		if err := consumer.DropPositions(dir); err != nil {
-			return false, err
-		}
-		s.log.Warn("the stream's analytics state and checkpoints were dropped; its metrics start over from what the stream holds",
-			"stream", name, "reason", reason, "shards", had, "resets", m.Resets)
-	}
-	if *m != before {
-		if err := m.Write(dir); err != nil {
-			return false, err
-		}
-	}
-	if desc == nil {
-		if reset {
-			s.log.Warn("the stream does not exist; analytics will read it once it is created", "stream", name)
-		}
-		return reset, nil
-	}
-	for _, r := range s.runners {
+// runnerSet is the processor's consumer.Holder: a runner per shard.
+type runnerSet struct{ s *Service }
+
+func (h runnerSet) Holds(name string) bool {
+	h.s.mu.RLock()
+	defer h.s.mu.RUnlock()
+	for _, r := range h.s.runners {
 		if r.st.Stream == name {
-			return reset, nil
+			return true
 		}
 	}
-	for _, id := range desc.Shards {
-		r, err := s.load(name, id)
+	return false
+}
+
+// Drop forgets the stream's runners: its part of the tenants' state goes.
+func (h runnerSet) Drop(ctx context.Context, name string) {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	kept := h.s.runners[:0:0]
+	for _, r := range h.s.runners {
+		if r.st.Stream != name {
+			kept = append(kept, r)
+		} else if r.cur != nil {
+			r.cur.Close()
+		}
+	}
+	h.s.runners = kept
+	h.s.assign()
+}
+
+func (h runnerSet) Open(ctx context.Context, name string, shards []string) error {
+	var rs []*runner
+	for _, id := range shards {
+		r, err := h.s.load(name, id)
 		if err != nil {
-			return false, err
+			return err
 		}
-		s.runners = append(s.runners, r)
+		rs = append(rs, r)
 	}
-	if reset || before.Created == 0 {
-		s.log.Info("reading the stream from its start", "stream", name, "created", fmtTime(time.UnixMilli(desc.Created)), "shards", len(desc.Shards))
-	}
-	return true, nil
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	h.s.runners = append(h.s.runners, rs...)
+	h.s.assign()
+	return nil
 }
 
 // load restores a shard from its checkpoint, if it has one.
@@ -248,7 +186,7 @@ func (s *Service) load(streamName, shard string) (*runner, error) {
 	return r, nil
 }
 
-// assign spreads the runners over the workers.
+// assign spreads the runners over the workers. s.mu is held for writing.
 func (s *Service) assign() {
 	for i, r := range s.runners {
 		r.worker = i % s.opts.Workers
@@ -263,100 +201,33 @@ func (s *Service) Start() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.supervise(ctx)
+		s.follow.Run(ctx, runnerSet{s}, s.startWorkers)
 	}()
 }
 
-// supervise runs the workers, and stops them to follow a stream that was
-// deleted, created again or created late, then runs them again.
-func (s *Service) supervise(ctx context.Context) {
-	tick := time.NewTicker(s.opts.StreamCheck)
-	defer tick.Stop()
-	for {
-		wctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		s.mu.RLock()
-		for w := range s.opts.Workers {
-			var mine []*runner
-			for _, r := range s.runners {
-				if r.worker == w {
-					mine = append(mine, r)
-				}
-			}
-			if len(mine) == 0 {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.work(wctx, mine)
-			}()
-		}
-		s.mu.RUnlock()
-		for {
-			select {
-			case <-ctx.Done():
-			case <-s.kick:
-			case <-tick.C:
-			}
-			if ctx.Err() != nil || s.streamsChanged(ctx) {
-				break
+// startWorkers starts the workers on the runners and returns a function
+// that waits for them to end.
+func (s *Service) startWorkers(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for w := range s.opts.Workers {
+		var mine []*runner
+		for _, r := range s.runners {
+			if r.worker == w {
+				mine = append(mine, r)
 			}
 		}
-		stop()
-		wg.Wait()
-		if ctx.Err() != nil {
-			return
+		if len(mine) == 0 {
+			continue
 		}
-		s.kickMu.Lock()
-		kicked := s.kicked
-		s.kicked = map[string]bool{}
-		s.kickMu.Unlock()
-		s.mu.Lock()
-		for _, name := range streamNames {
-			if _, err := s.follow(ctx, name, kicked[name]); err != nil {
-				s.log.Error("cannot follow the stream; trying again", "stream", name, "error", err)
-			}
-		}
-		s.assign()
-		s.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(ctx, mine)
+		}()
 	}
-}
-
-// streamsChanged reports whether a worker found a stream gone, or a
-// stream is not the incarnation its mark names.
-func (s *Service) streamsChanged(ctx context.Context) bool {
-	s.kickMu.Lock()
-	n := len(s.kicked)
-	s.kickMu.Unlock()
-	if n > 0 {
-		return true
-	}
-	for _, name := range streamNames {
-		d, err := s.opts.Reader.Describe(ctx, name)
-		s.mu.RLock()
-		created := s.marks[name].Created
-		s.mu.RUnlock()
-		switch {
-		case err == nil && d.Created != created, errors.Is(err, stream.ErrStreamNotFound) && created != 0:
-			return true
-		case err != nil && !errors.Is(err, stream.ErrStreamNotFound) && ctx.Err() == nil:
-			s.log.Warn("cannot describe the stream", "stream", name, "error", err)
-		}
-	}
-	return false
-}
-
-// gone tells the supervisor that r's stream is gone or refused r's
-// position.
-func (s *Service) gone(r *runner, foreign bool) {
-	s.kickMu.Lock()
-	s.kicked[r.st.Stream] = s.kicked[r.st.Stream] || foreign
-	s.kickMu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
+	return wg.Wait
 }
 
 // Stop stops the workers after their current batch and checkpoints every
@@ -393,14 +264,13 @@ func (s *Service) work(ctx context.Context, mine []*runner) {
 				if ctx.Err() != nil {
 					return
 				}
-				if foreign := errors.Is(err, stream.ErrBadSequence); foreign || errors.Is(err, stream.ErrStreamNotFound) || errors.Is(err, stream.ErrShardNotFound) {
+				if s.follow.Gone(r.st.Stream, err) {
 					// The stream was deleted or created again: the
-					// supervisor stops the workers and follows it.
+					// follower stops the workers and follows it.
 					if r.cur != nil {
 						r.cur.Close()
 						r.cur = nil
 					}
-					s.gone(r, foreign)
 					sleep(ctx, time.Second)
 					continue
 				}
@@ -554,11 +424,9 @@ func (s *Service) Summary(asOf, from, to time.Time) analytics.Summary {
 // Processor implements Source.
 func (s *Service) Processor() Status {
 	p := Status{Processor: analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String()}}
+	p.Streams = s.follow.Statuses()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, name := range streamNames {
-		p.Streams = append(p.Streams, s.marks[name].Status())
-	}
 	for _, r := range s.runners {
 		var st analytics.ShardStatus
 		r.mu.RLock()

@@ -44,11 +44,11 @@ func (s *Service) Status() Status {
 	out := Status{Records: st.Records.Load(), Skipped: st.Skipped.Load(), Events: st.Events.Load(), Errors: st.Errors.Load(),
 		Files: st.Files.Load(), FileBytes: st.FileBytes.Load(), RecordBytes: st.RecordBytes.Load(), Shards: []ShardStatus{},
 		Streams: []consumer.Status{}}
+	if s.follow != nil {
+		out.Streams = s.follow.Statuses()
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, name := range streamNames {
-		out.Streams = append(out.Streams, s.marks[name].Status())
-	}
 	for _, a := range s.shards {
 		sh := ShardStatus{Stream: a.stream, Shard: a.shard}
 		if p := a.readPos.Load(); p != nil {

@@ -80,22 +80,16 @@ type Service struct {
 	opts Options
 	log  *slog.Logger
 
-	// mu guards shards and marks: following a deleted or recreated stream
-	// swaps them while the shard goroutines are stopped.
+	// mu guards shards: following a deleted or recreated stream changes
+	// them while the shard goroutines are stopped.
 	mu     sync.RWMutex
 	shards []*shardArchiver
-	marks  map[string]*consumer.Mark // by stream: the incarnation read, the resets
+	follow *consumer.Follower
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	stats  Stats
 	snap   *Snapshotter
-
-	// kicked: streams a shard found gone (false) or whose checkpointed
-	// position the stream refused (true); kick wakes the supervisor.
-	kickMu sync.Mutex
-	kicked map[string]bool
-	kick   chan struct{}
 }
 
 // streamNames are the streams archived.
@@ -123,156 +117,66 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if err := opts.Layout.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{opts: opts, log: opts.Logger, marks: map[string]*consumer.Mark{},
-		kicked: map[string]bool{}, kick: make(chan struct{}, 1)}
-	for _, name := range streamNames {
-		dir := filepath.Join(s.opts.Dir, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("cannot create the archive checkpoint directory: %w", err)
-		}
-		m, err := consumer.ReadMark(dir)
-		if err != nil {
-			return nil, err
-		}
-		if m == nil {
-			// New, or written before marks: the checkpoints, if any, are
-			// taken to be the current stream's (a position that is not
-			// in it still starts the stream over: see follow).
-			m = &consumer.Mark{Stream: name}
-			if d, err := opts.Reader.Describe(ctx, name); err == nil {
-				m.Created = d.Created
-			}
-			if err := m.Write(dir); err != nil {
-				return nil, err
-			}
-		}
-		s.marks[name] = m
-		if err := s.follow(ctx, name, false); err != nil {
-			return nil, err
-		}
-		if m.Created == 0 {
-			s.log.Warn("the stream does not exist; it will be archived once it is created", "stream", name)
-		}
+	s := &Service{opts: opts, log: opts.Logger}
+	f, err := consumer.NewFollower(ctx, consumer.Options{Reader: opts.Reader, Dir: opts.Dir, Streams: streamNames,
+		Check: opts.StreamCheck, Logger: opts.Logger, Now: opts.Now}, shardSet{s})
+	if err != nil {
+		return nil, err
 	}
+	s.follow = f
 	return s, nil
 }
 
-// follow brings the shard archivers of stream name in line with the
-// stream as it is now: a stream deleted, or created again (a new Created),
-// stores what its archivers buffered, then drops them and their
-// checkpoints (a reset, counted in its mark and logged); a stream that
-// exists and has no archivers gets them. foreign says a shard found the
-// checkpointed position not in the stream, which starts it over too. The
-// shard goroutines must be stopped, and s.mu held for writing (or the
-// service not yet shared).
-func (s *Service) follow(ctx context.Context, name string, foreign bool) error {
-	d, err := s.opts.Reader.Describe(ctx, name)
-	var desc *stream.Description
-	switch {
-	case err == nil:
-		desc = &d
-	case !errors.Is(err, stream.ErrStreamNotFound):
-		return fmt.Errorf("cannot describe stream %s: %w", name, err)
-	}
-	dir := filepath.Join(s.opts.Dir, name)
-	m := s.marks[name]
-	before := *m
-	now := s.opts.Now()
-	reset, reason := m.Follow(desc, now)
-	if !reset && foreign && desc != nil {
-		m.Reset(consumer.ReasonForeign, now)
-		reset, reason = true, consumer.ReasonForeign
-	}
-	if reset {
-		kept := s.shards[:0:0]
-		had := 0
-		for _, a := range s.shards {
-			if a.stream != name {
-				kept = append(kept, a)
-				continue
-			}
-			had++
-			// What was read before the stream went is stored: it was
-			// accepted, and the archive keeps it.
-			if !a.crashed.Load() {
-				if err := a.flushAll(ctx); err != nil {
-					s.log.Warn("cannot store what was buffered of the deleted stream", "stream", name, "shard", a.shard, "error", err)
-				}
-			}
-			if a.cur != nil {
-				a.cur.Close()
-			}
-		}
-		s.shards = kept
-		if err := consumer.DropPositions(dir); err != nil {
-			return err
-		}
-		s.log.Warn("the stream's archive positions were dropped; it is archived again from what the stream holds (what is in the buckets stays)",
-			"stream", name, "reason", reason, "shards", had, "resets", m.Resets)
-	}
-	if *m != before {
-		if err := m.Write(dir); err != nil {
-			return err
-		}
-	}
-	if desc == nil {
-		if reset {
-			s.log.Warn("the stream does not exist; it will be archived once it is created", "stream", name)
-		}
-		return nil
-	}
-	for _, a := range s.shards {
+// shardSet is the archiver's consumer.Holder: a shardArchiver per shard.
+type shardSet struct{ s *Service }
+
+func (h shardSet) Holds(name string) bool {
+	h.s.mu.RLock()
+	defer h.s.mu.RUnlock()
+	for _, a := range h.s.shards {
 		if a.stream == name {
-			return nil
-		}
-	}
-	for _, id := range desc.Shards {
-		a, err := s.openShard(ctx, name, id)
-		if err != nil {
-			return err
-		}
-		s.shards = append(s.shards, a)
-	}
-	if reset || before.Created == 0 {
-		s.log.Info("archiving the stream from its start", "stream", name, "shards", len(desc.Shards))
-	}
-	return nil
-}
-
-// gone tells the supervisor that a's stream is gone or refused a's
-// position.
-func (s *Service) gone(a *shardArchiver, foreign bool) {
-	s.kickMu.Lock()
-	s.kicked[a.stream] = s.kicked[a.stream] || foreign
-	s.kickMu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
-
-// streamsChanged reports whether a shard found a stream gone, or a stream
-// is not the incarnation its mark names.
-func (s *Service) streamsChanged(ctx context.Context) bool {
-	s.kickMu.Lock()
-	n := len(s.kicked)
-	s.kickMu.Unlock()
-	if n > 0 {
-		return true
-	}
-	for _, name := range streamNames {
-		d, err := s.opts.Reader.Describe(ctx, name)
-		s.mu.RLock()
-		created := s.marks[name].Created
-		s.mu.RUnlock()
-		switch {
-		case err == nil && d.Created != created, errors.Is(err, stream.ErrStreamNotFound) && created != 0:
 			return true
-		case err != nil && !errors.Is(err, stream.ErrStreamNotFound) && ctx.Err() == nil:
-			s.log.Warn("cannot describe the stream", "stream", name, "error", err)
 		}
 	}
 	return false
+}
+
+// Drop stores what the stream's shards buffered (it was read, so it is
+// archived), then forgets them.
+func (h shardSet) Drop(ctx context.Context, name string) {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	kept := h.s.shards[:0:0]
+	for _, a := range h.s.shards {
+		if a.stream != name {
+			kept = append(kept, a)
+			continue
+		}
+		if !a.crashed.Load() {
+			if err := a.flushAll(ctx); err != nil {
+				h.s.log.Warn("cannot store what was buffered of the deleted stream", "stream", name, "shard", a.shard, "error", err)
+			}
+		}
+		if a.cur != nil {
+			a.cur.Close()
+		}
+	}
+	h.s.shards = kept
+}
+
+func (h shardSet) Open(ctx context.Context, name string, shards []string) error {
+	var as []*shardArchiver
+	for _, id := range shards {
+		a, err := h.s.openShard(ctx, name, id)
+		if err != nil {
+			return err
+		}
+		as = append(as, a)
+	}
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	h.s.shards = append(h.s.shards, as...)
+	return nil
 }
 
 // Stats returns the archiver's counters.
@@ -354,58 +258,27 @@ func (s *Service) Start() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.supervise(ctx)
+		s.follow.Run(ctx, shardSet{s}, s.startShards)
 	}()
 }
 
-// supervise runs one goroutine per shard, and stops them to follow a
-// stream that was deleted, created again or created late, then runs them
-// again.
-func (s *Service) supervise(ctx context.Context) {
-	tick := time.NewTicker(s.opts.StreamCheck)
-	defer tick.Stop()
-	for {
-		sctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		s.mu.RLock()
-		for _, a := range s.shards {
-			if a.crashed.Load() {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				a.run(sctx)
-			}()
+// startShards starts a goroutine per shard and returns a function that
+// waits for them to end.
+func (s *Service) startShards(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, a := range s.shards {
+		if a.crashed.Load() {
+			continue
 		}
-		s.mu.RUnlock()
-		for {
-			select {
-			case <-ctx.Done():
-			case <-s.kick:
-			case <-tick.C:
-			}
-			if ctx.Err() != nil || s.streamsChanged(ctx) {
-				break
-			}
-		}
-		stop()
-		wg.Wait()
-		if ctx.Err() != nil {
-			return
-		}
-		s.kickMu.Lock()
-		kicked := s.kicked
-		s.kicked = map[string]bool{}
-		s.kickMu.Unlock()
-		s.mu.Lock()
-		for _, name := range streamNames {
-			if err := s.follow(ctx, name, kicked[name]); err != nil {
-				s.log.Error("cannot follow the stream; trying again", "stream", name, "error", err)
-			}
-		}
-		s.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.run(ctx)
+		}()
 	}
+	return wg.Wait
 }
 
 // Stop stops reading, then stores every open file and checkpoints, so a
@@ -509,10 +382,9 @@ func (a *shardArchiver) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if foreign := errors.Is(err, stream.ErrBadSequence); foreign || errors.Is(err, stream.ErrStreamNotFound) || errors.Is(err, stream.ErrShardNotFound) {
-				// The stream was deleted or created again: the
-				// supervisor stops the shards and follows it.
-				a.s.gone(a, foreign)
+			if a.s.follow.Gone(a.stream, err) {
+				// The stream was deleted or created again: the follower
+				// stops the shards and follows it.
 				t := time.NewTimer(time.Second)
 				select {
 				case <-ctx.Done():
