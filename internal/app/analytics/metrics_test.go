@@ -68,6 +68,10 @@ func TestCollector(t *testing.T) {
 		}
 		want[strings.Replace(k, c0, j1, 1)] = 0
 	}
+	want["tenantpulse_analytics_stream_resets_total{stream=companies} counter"] = 0
+	want["tenantpulse_analytics_stream_resets_total{stream=jobs} counter"] = 1
+	want["tenantpulse_analytics_stream_waiting{stream=companies} gauge"] = 0
+	want["tenantpulse_analytics_stream_waiting{stream=jobs} gauge"] = 0
 	var keys []string
 	for k := range got {
 		keys = append(keys, k)
