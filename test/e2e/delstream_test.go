@@ -247,15 +247,23 @@ func TestDeleteAndRecreateCoreStreams(t *testing.T) {
 		return nil
 	}
 	waitFor(t, 60*time.Second, 50*time.Millisecond, func() error { return counted(srv.url) })
+	// The consumers look for a stream created again every 2 s.
 	checkResets := func(base string) {
 		t.Helper()
-		for _, path := range []string{"/v1/processor", "/v1/archive"} {
-			for name, st := range consumerStreams(t, base+path) {
-				if st.State != "reading" || st.Resets != 1 || st.ResetAt == "" || st.ResetReason == "" || st.Created == "" {
-					t.Errorf("%s: stream %s %+v, want it reading the new stream after 1 reset", path, name, st)
+		waitFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+			for _, path := range []string{"/v1/processor", "/v1/archive"} {
+				streams := consumerStreams(t, base+path)
+				if len(streams) != 2 {
+					return fmt.Errorf("%s: streams %+v, want companies and jobs", path, streams)
+				}
+				for name, st := range streams {
+					if st.State != "reading" || st.Resets != 1 || st.ResetAt == "" || st.ResetReason == "" || st.Created == "" {
+						return fmt.Errorf("%s: stream %s %+v, want it reading the new stream after 1 reset", path, name, st)
+					}
 				}
 			}
-		}
+			return nil
+		})
 	}
 	checkResets(srv.url)
 	for _, name := range []string{"companies", "jobs"} {
