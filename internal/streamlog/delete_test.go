@@ -25,7 +25,7 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 // A stream deleted and created again under the same name, within the same
 // millisecond by the store's clock, is a new stream: a later Created time,
 // sequence numbers above every one of the old stream's, and the old
-// handles fail with ErrClosed instead of reading as an idle shard.
+// handles fail with ErrStreamDeleted instead of reading as an idle shard.
 func TestDeleteAndRecreateIsANewStream(t *testing.T) {
 	dir := t.TempDir()
 	frozen := time.UnixMilli(1_764_000_000_000)
@@ -44,14 +44,14 @@ func TestDeleteAndRecreateIsANewStream(t *testing.T) {
 	if err := s.DeleteStream("jobs"); err != nil {
 		t.Fatal(err)
 	}
-	if false {
+	if !old.Deleted() {
 		t.Error("Deleted() is false after DeleteStream")
 	}
-	if _, err := sh.Read(0, 10, 1<<20, make([]byte, MinReadBuffer), nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("Read on a deleted shard: %v, want ErrClosed", err)
+	if _, err := sh.Read(0, 10, 1<<20, make([]byte, MinReadBuffer), nil); !errors.Is(err, ErrStreamDeleted) {
+		t.Errorf("Read on a deleted shard: %v, want ErrStreamDeleted", err)
 	}
-	if _, err := sh.Append([]Entry{{PartitionKey: []byte("t"), Data: []byte("x")}}, seqs); !errors.Is(err, ErrClosed) {
-		t.Errorf("Append on a deleted shard: %v, want ErrClosed", err)
+	if _, err := sh.Append([]Entry{{PartitionKey: []byte("t"), Data: []byte("x")}}, seqs); !errors.Is(err, ErrStreamDeleted) {
+		t.Errorf("Append on a deleted shard: %v, want ErrStreamDeleted", err)
 	}
 	if _, err := s.Stream("jobs"); !errors.Is(err, ErrStreamNotFound) {
 		t.Errorf("Stream after DeleteStream: %v, want ErrStreamNotFound", err)
