@@ -124,29 +124,21 @@ func (l *delstreamLoad) waitBatches(t *testing.T, n int64) {
 	})
 }
 
-// processorStreams returns /v1/processor's (or /v1/archive's) streams by
+// consumerStream is one entry of streams in /v1/processor and /v1/archive.
+type consumerStream struct {
+	Stream, State, Created, ResetAt, ResetReason string
+	Resets                                       int
+}
+
+// consumerStreams returns /v1/processor's (or /v1/archive's) streams by
 // name.
-func consumerStreams(t *testing.T, url string) map[string]struct {
-	State, Created, ResetAt, ResetReason string
-	Resets                               int
-} {
+func consumerStreams(t *testing.T, url string) map[string]consumerStream {
 	t.Helper()
-	var p struct {
-		Streams []struct {
-			Stream, State, Created, ResetAt, ResetReason string
-			Resets                                       int
-		}
-	}
+	var p struct{ Streams []consumerStream }
 	getJSON(t, url, &p)
-	out := map[string]struct {
-		State, Created, ResetAt, ResetReason string
-		Resets                               int
-	}{}
+	out := map[string]consumerStream{}
 	for _, s := range p.Streams {
-		out[s.Stream] = struct {
-			State, Created, ResetAt, ResetReason string
-			Resets                               int
-		}{s.State, s.Created, s.ResetAt, s.ResetReason, s.Resets}
+		out[s.Stream] = s
 	}
 	return out
 }
