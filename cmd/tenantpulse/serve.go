@@ -25,6 +25,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
 	"github.com/tenantpulse/tenantpulse/internal/dashboard"
+	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/httpfast"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
@@ -109,7 +110,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 	}
 	kinesis := streams.New(streams.Options{
 		Store: store, Region: cfg.Region, ShardLimits: shardLimits, AccountShardLimit: cfg.ShardLimit,
-		Logger: log.With("component", "kinesis"), Registerer: reg,
+		Logger: log.With("component", "kinesis"), Registerer: reg, Consumers: builtinConsumers(cfg),
 	})
 
 	events := ingest.New(ingest.Options{
@@ -294,6 +295,17 @@ func declareStreams(store *streamlog.Store, decl []StreamConfig, log *slog.Logge
 		log.Info("created declared stream", "stream", d.Name, "shards", d.Shards)
 	}
 	return nil
+}
+
+// builtinConsumers are the server's own consumers of the core streams,
+// which DeleteStream treats as registered consumers.
+func builtinConsumers(cfg Config) []streams.Consumer {
+	core := []string{event.StreamCompanies, event.StreamJobs}
+	cs := []streams.Consumer{{Name: "tenantpulse-analytics", Streams: core}}
+	if cfg.ArchiveStore != "none" {
+		cs = append(cs, streams.Consumer{Name: "tenantpulse-archiver", Streams: core})
+	}
+	return cs
 }
 
 // startArchive starts the archiver unless archive_store is none.

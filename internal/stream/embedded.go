@@ -59,18 +59,18 @@ func (e *embedded) stream(name string) (*streamlog.Stream, error) {
 	return st, nil
 }
 
-// Shards implements Reader.
-func (e *embedded) Shards(ctx context.Context, stream string) ([]string, error) {
+// Describe implements Reader.
+func (e *embedded) Describe(ctx context.Context, stream string) (Description, error) {
 	st, err := e.stream(stream)
 	if err != nil {
-		return nil, err
+		return Description{}, err
 	}
 	shards := st.Shards()
-	ids := make([]string, len(shards))
+	d := Description{Shards: make([]string, len(shards)), Created: st.Info().Created.UnixMilli()}
 	for i, sh := range shards {
-		ids[i] = sh.ID()
+		d.Shards[i] = sh.ID()
 	}
-	return ids, nil
+	return d, nil
 }
 
 // Open implements Reader.
@@ -134,6 +134,9 @@ func (c *embeddedCursor) Next(ctx context.Context, limit int, wait time.Duration
 	)
 	for {
 		res, err := c.sh.Read(c.next, limit, math.MaxInt, c.buf, c.recs)
+		if errors.Is(err, streamlog.ErrStreamDeleted) {
+			return Batch{}, fmt.Errorf("cannot read shard %s of stream %q: it was deleted: %w", c.sh.ID(), c.sh.Stream().Name(), ErrStreamNotFound)
+		}
 		if err != nil {
 			return Batch{}, fmt.Errorf("cannot read shard %s: %w", c.sh.ID(), err)
 		}

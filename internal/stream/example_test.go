@@ -26,7 +26,8 @@ func Example() {
 
 	ctx := context.Background()
 	r := stream.NewEmbedded(store)
-	shards, _ := r.Shards(ctx, "jobs")
+	d, _ := r.Describe(ctx, "jobs")
+	shards := d.Shards
 	c, _ := r.Open(ctx, "jobs", shards[0], "") // TRIM_HORIZON
 	b, _ := c.Next(ctx, 2, 0)
 	var checkpoint string

@@ -24,7 +24,7 @@ const (
 	// throttled call; it doubles on every throttle in a row.
 	kinesisBackoffMin = 50 * time.Millisecond
 	kinesisBackoffMax = 2 * time.Second
-	// kinesisThrottleRetries bounds how often Shards and Open retry a
+	// kinesisThrottleRetries bounds how often Describe and Open retry a
 	// throttled call before giving up.
 	kinesisThrottleRetries = 12
 )
@@ -36,7 +36,7 @@ type kinesisReader struct {
 // NewKinesis returns a Reader over a Kinesis Data Streams endpoint (AWS, or
 // this project's Kinesis API) through client.
 //
-// Shards pages through ListShards. Open gets an AFTER_SEQUENCE_NUMBER (or
+// Describe calls DescribeStreamSummary and pages through ListShards. Open gets an AFTER_SEQUENCE_NUMBER (or
 // TRIM_HORIZON) iterator; Next calls GetRecords with Limit = max (at most
 // 10,000) and keeps NextShardIterator. An expired iterator is replaced by
 // one after the last record returned; throttling
@@ -61,8 +61,53 @@ func NewKinesis(client *kinesis.Client) Reader {
 	return &kinesisReader{client: client}
 }
 
-// Shards implements Reader.
-func (k *kinesisReader) Shards(ctx context.Context, stream string) ([]string, error) {
+// Describe implements Reader: DescribeStreamSummary for the creation
+// time, ListShards for the shards, and DescribeStreamSummary again to make
+// sure the shards are the same stream's (a stream deleted and created
+// again in between is described again).
+func (k *kinesisReader) Describe(ctx context.Context, stream string) (Description, error) {
+	created, err := k.created(ctx, stream)
+	for range 3 {
+		if err != nil {
+			return Description{}, err
+		}
+		var ids []string
+		if ids, err = k.shards(ctx, stream); err != nil {
+			return Description{}, err
+		}
+		var again int64
+		if again, err = k.created(ctx, stream); err == nil && again == created {
+			return Description{Shards: ids, Created: created}, nil
+		}
+		created = again
+	}
+	if err != nil {
+		return Description{}, err
+	}
+	return Description{}, fmt.Errorf("cannot describe stream %q: it was deleted and created again while being described, three times in a row", stream)
+}
+
+// created returns the stream's StreamCreationTimestamp in Unix ms.
+func (k *kinesisReader) created(ctx context.Context, stream string) (int64, error) {
+	var out *kinesis.DescribeStreamSummaryOutput
+	err := retryThrottled(ctx, func() (err error) {
+		out, err = k.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
+		return err
+	})
+	if err != nil {
+		if apiCode(err) == "ResourceNotFoundException" {
+			return 0, fmt.Errorf("cannot describe stream %q: %w (%w)", stream, ErrStreamNotFound, err)
+		}
+		return 0, fmt.Errorf("cannot describe stream %q: %w", stream, err)
+	}
+	if out.StreamDescriptionSummary == nil || out.StreamDescriptionSummary.StreamCreationTimestamp == nil {
+		return 0, fmt.Errorf("cannot describe stream %q: DescribeStreamSummary answered no StreamCreationTimestamp", stream)
+	}
+	return out.StreamDescriptionSummary.StreamCreationTimestamp.UnixMilli(), nil
+}
+
+// shards pages through ListShards.
+func (k *kinesisReader) shards(ctx context.Context, stream string) ([]string, error) {
 	in := &kinesis.ListShardsInput{StreamName: aws.String(stream)}
 	var ids []string
 	for {

@@ -32,12 +32,25 @@ type Batch struct {
 	Trimmed bool
 }
 
+// Description is what Describe says about a stream.
+type Description struct {
+	// Shards lists the stream's shard ids (shardId-000000000000, ...), in
+	// order.
+	Shards []string
+	// Created is when the stream was created (Kinesis
+	// StreamCreationTimestamp), in Unix milliseconds. With the name it
+	// identifies the stream: one deleted and created again under the same
+	// name has another Created, and positions read in the old one mean
+	// nothing in the new one (KCL names a stream by account, name and
+	// creation epoch for the same reason).
+	Created int64
+}
+
 // Reader reads streams. Implementations are safe for concurrent use; each
 // Cursor is used by one goroutine.
 type Reader interface {
-	// Shards lists the stream's shard ids (shardId-000000000000, ...), in
-	// order.
-	Shards(ctx context.Context, stream string) ([]string, error)
+	// Describe returns the stream's shards and creation time.
+	Describe(ctx context.Context, stream string) (Description, error)
 	// Open returns a cursor reading the shard's records after sequence
 	// number after ("" = from the oldest record still retained,
 	// TRIM_HORIZON).
@@ -57,14 +70,17 @@ type Cursor interface {
 }
 
 var (
-	// ErrStreamNotFound is wrapped by Shards and Open for a stream that
-	// does not exist.
+	// ErrStreamNotFound is wrapped by Describe and Open for a stream that
+	// does not exist, and by Next once the cursor's stream has been
+	// deleted (even if a stream of the same name exists again: Describe
+	// tells them apart by Created).
 	ErrStreamNotFound = errors.New("stream not found")
 	// ErrShardNotFound is wrapped by Open for a shard the stream does not
 	// have.
 	ErrShardNotFound = errors.New("shard not found")
 	// ErrBadSequence is wrapped by Open for a sequence number that is not
-	// one of the shard's (malformed, or from another shard or stream).
+	// one of the shard's (malformed, or from another shard or stream, such
+	// as a deleted stream of the same name).
 	ErrBadSequence = errors.New("sequence number not from this shard")
 	// ErrShardClosed is returned by Next once a closed shard (after
 	// resharding, in AWS) has been read to its end. The embedded store

@@ -128,7 +128,12 @@ func scanFor(v segView, pos int64, match func(*Record) bool) (uint64, bool, erro
 // least one record if any is visible and it fits in buf), skipping records
 // past retention. Records in the result alias buf; recs is reused for the
 // result slice.
+//
+// Read fails with ErrStreamDeleted once the shard's stream is deleted.
 func (sh *Shard) Read(from uint64, maxRecords, maxBytes int, buf []byte, recs []Record) (ReadResult, error) {
+	if sh.st.deleted.Load() {
+		return ReadResult{Records: recs[:0], Next: from}, fmt.Errorf("cannot read shard %s: %w: %s", sh.id, ErrStreamDeleted, sh.st.name)
+	}
 	cutoff := sh.cutoff()
 	views, vis := sh.view()
 	res := ReadResult{Records: recs[:0], Next: from, End: vis.off}

@@ -141,6 +141,9 @@ func (sh *Shard) Enqueue(entries []Entry, seqs []Seq) (*Commit, int64, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
+		if sh.st.deleted.Load() {
+			return nil, 0, fmt.Errorf("%w: %s", ErrStreamDeleted, sh.st.name)
+		}
 		return nil, 0, ErrClosed
 	}
 	if sh.failed != nil {
@@ -750,6 +753,9 @@ func (sh *Shard) close() {
 }
 
 func (sh *Shard) sealAtClose(a *segment) {
+	if sh.st.deleted.Load() {
+		return // the files are in the trash, to be removed
+	}
 	if err := sh.trimPrealloc(a); err != nil {
 		sh.log.Error("cannot trim segment at close", "error", err)
 	} else if err := datasync(a.f); err != nil {

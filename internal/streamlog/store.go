@@ -86,6 +86,10 @@ var (
 	ErrStreamExists = errors.New("stream already exists")
 	// ErrStreamNotFound reports an operation on a stream that does not exist.
 	ErrStreamNotFound = errors.New("stream not found")
+	// ErrStreamDeleted reports a read or write through a Stream or Shard
+	// whose stream has been deleted. A stream created again under the same
+	// name is a new Stream, with a later Created time: look it up again.
+	ErrStreamDeleted = errors.New("stream deleted")
 )
 
 // Store is the embedded stream store: a directory of streams.
@@ -98,6 +102,11 @@ type Store struct {
 	mu      sync.Mutex
 	streams map[string]*Stream
 	closed  bool
+	// nextCreated holds, per name of a stream deleted since Open, the
+	// least creation time (and so first generation) a stream created again
+	// under that name may have: every sequence number of the old stream is
+	// below the new stream's, and the two have different Created times.
+	nextCreated map[string]int64
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -239,7 +248,7 @@ func (s *Store) CreateStream(cfg StreamConfig) (*Stream, error) {
 	if _, ok := s.streams[cfg.Name]; ok {
 		return nil, fmt.Errorf("%w: %s", ErrStreamExists, cfg.Name)
 	}
-	m := &streamMeta{Name: cfg.Name, CreatedMs: s.opts.Now().UnixMilli(), Mode: cfg.Mode,
+	m := &streamMeta{Name: cfg.Name, CreatedMs: max(s.opts.Now().UnixMilli(), s.nextCreated[cfg.Name]), Mode: cfg.Mode,
 		RetentionHours: cfg.RetentionHours, Tags: cfg.Tags}
 	for i, r := range splitRanges(cfg.ShardCount) {
 		m.Shards = append(m.Shards, shardMeta{ID: ShardID(i), Start: r[0].String(), End: r[1].String()})
@@ -265,11 +274,13 @@ func (s *Store) CreateStream(cfg StreamConfig) (*Stream, error) {
 		return nil, err
 	}
 	s.streams[cfg.Name] = st
+	delete(s.nextCreated, cfg.Name)
 	return st, nil
 }
 
-// DeleteStream removes a stream and all its records. Writes and reads in
-// flight on it fail.
+// DeleteStream removes a stream and all its records. Writes already
+// queued on it are written (and then deleted with it); later reads and
+// writes through its Stream and Shards fail with ErrStreamDeleted.
 func (s *Store) DeleteStream(name string) error {
 	s.mu.Lock()
 	st, ok := s.streams[name]
@@ -277,7 +288,16 @@ func (s *Store) DeleteStream(name string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %s", ErrStreamNotFound, name)
 	}
+	st.deleted.Store(true)
 	delete(s.streams, name)
+	next := st.meta.CreatedMs + 1
+	for _, sh := range st.shards {
+		next = max(next, int64(sh.gen)+1) // set when the shard opened
+	}
+	if s.nextCreated == nil {
+		s.nextCreated = map[string]int64{}
+	}
+	s.nextCreated[name] = next
 	trash := filepath.Join(s.dir, trashDir, fmt.Sprintf("%s-%d", filepath.Base(st.dir), time.Now().UnixNano()))
 	err := os.Rename(st.dir, trash)
 	if err == nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
@@ -60,11 +61,18 @@ type Stream struct {
 
 	mu   sync.RWMutex // guards meta's mutable fields
 	meta streamMeta
+
+	// deleted is set by DeleteStream before the shards close.
+	deleted atomic.Bool
 }
 
 // StreamInfo is a snapshot of a stream's description.
 type StreamInfo struct {
-	Name           string
+	Name string
+	// Created is when the stream was created, to the millisecond. It
+	// tells a stream from one deleted before it under the same name: the
+	// store gives a stream created again a later Created time than the
+	// deleted one's, even within the same millisecond.
 	Created        time.Time
 	Mode           string
 	RetentionHours int
@@ -92,6 +100,9 @@ func ShardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
 // Name returns the stream's name.
 func (st *Stream) Name() string { return st.name }
+
+// Deleted reports whether the stream has been deleted.
+func (st *Stream) Deleted() bool { return st.deleted.Load() }
 
 // Shards returns the stream's shards, in hash key order.
 func (st *Stream) Shards() []*Shard { return st.shards }

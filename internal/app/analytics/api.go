@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/consumer"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
 )
 
@@ -241,6 +242,9 @@ func (a *API) processor(w http.ResponseWriter, r *http.Request) {
 	p := a.src.Processor()
 	if p.Shards == nil {
 		p.Shards = []analytics.ShardStatus{}
+	}
+	if p.Streams == nil {
+		p.Streams = []consumer.Status{}
 	}
 	restapi.WriteJSON(w, http.StatusOK, p)
 }

@@ -509,7 +509,7 @@ func TestSummary(t *testing.T) {
 func TestProcessorAndDeadLetters(t *testing.T) {
 	src := newFake(1)
 	ts := startAPI(t, src)
-	var p analytics.Processor
+	var p Status
 	getJSON(t, ts, "/v1/processor", &p)
 	if !reflect.DeepEqual(p, src.proc) {
 		t.Fatalf("got %+v, want %+v", p, src.proc)
@@ -518,6 +518,9 @@ func TestProcessorAndDeadLetters(t *testing.T) {
 	want := `{"workers":2,"allowedLateness":"168h0m0s","shards":[{"stream":"companies","shard":"shardId-000000000000","worker":0,"position":"4900","millisBehindLatest":12,"watermark":"2026-11-25T10:00:00.250Z","records":100,`
 	if !bytes.HasPrefix(body, []byte(want)) {
 		t.Fatalf("%s", body)
+	}
+	if want := `"streams":[{"stream":"companies","state":"reading","created":"2026-11-25T09:00:00.000Z","resets":0},{"stream":"jobs","state":"reading","created":"2026-11-25T09:30:00.000Z","resets":1,"resetAt":"2026-11-25T09:30:00.500Z","resetReason":"the stream was deleted and created again"}]}`; !bytes.Contains(body, []byte(want)) {
+		t.Fatalf("%s\nwant it to hold %s", body, want)
 	}
 
 	var d struct {
@@ -541,10 +544,10 @@ func TestProcessorAndDeadLetters(t *testing.T) {
 	}
 
 	empty := newFake(0)
-	empty.proc, empty.dead = analytics.Processor{}, nil
+	empty.proc, empty.dead = Status{}, nil
 	ts = startAPI(t, empty)
 	for path, want := range map[string]string{
-		"/v1/processor":                         `{"workers":0,"allowedLateness":"","shards":[]}`,
+		"/v1/processor":                         `{"workers":0,"allowedLateness":"","shards":[],"streams":[]}`,
 		"/v1/dead-letters":                      `{"deadLetters":[],"total":42}`,
 		"/v1/tenants?asOf=2026-11-25T00:00:00Z": `{"tenants":[],"total":0,"asOf":"2026-11-25T00:00:00.000Z"}`,
 		"/v1/summary?asOf=2026-11-25T00:00:00Z": `{"asOf":"2026-11-25T00:00:00.000Z","tenants":0,"tenantsDeleted":0,"users":0,"activeUsers30d":0,"openSessions":0,"runningJobs":0,"jobsSubmitted":0,"jobsTerminated":0,"jobsCancelled":0,"jobs30d":0,"jobs90d":0,"industries":{},"days":[]}`,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/consumer"
 )
 
 // fakeSource is a Source over generated tenants that records what it was
@@ -16,7 +17,7 @@ import (
 type fakeSource struct {
 	mu        sync.Mutex
 	tenants   []analytics.Tenant
-	proc      analytics.Processor
+	proc      Status
 	dead      []analytics.DeadLetter
 	deadTotal int64
 	calls     []fakeCall
@@ -85,12 +86,16 @@ func newFake(n int) *fakeSource {
 		}
 		f.tenants = append(f.tenants, t)
 	}
-	f.proc = analytics.Processor{Workers: 2, AllowedLateness: "168h0m0s", Shards: []analytics.ShardStatus{
+	f.proc = Status{Processor: analytics.Processor{Workers: 2, AllowedLateness: "168h0m0s", Shards: []analytics.ShardStatus{
 		{Stream: "companies", Shard: "shardId-000000000000", Worker: 0, Position: "4900", MillisBehindLatest: 12,
 			Watermark: "2026-11-25T10:00:00.250Z", Records: 100, Events: 90, Duplicates: 4, Late: 3, TooLate: 2,
 			Invalid: 4, DeadLetters: 6, Tenants: 40, DedupeEntries: 94, DedupeBytes: 3008,
 			LastCheckpoint: "2026-11-25T10:00:05.000Z", CheckpointPosition: "4800"},
 		{Stream: "jobs", Shard: "shardId-000000000001", Worker: 1},
+	}}, Streams: []consumer.Status{
+		{Stream: "companies", State: "reading", Created: "2026-11-25T09:00:00.000Z"},
+		{Stream: "jobs", State: "reading", Created: "2026-11-25T09:30:00.000Z", Resets: 1,
+			ResetAt: "2026-11-25T09:30:00.500Z", ResetReason: "the stream was deleted and created again"},
 	}}
 	for i := range 5 {
 		f.dead = append(f.dead, analytics.DeadLetter{Stream: "jobs", Shard: "shardId-000000000001",
@@ -161,7 +166,7 @@ func (f *fakeSource) Summary(asOf, from, to time.Time) analytics.Summary {
 	return s
 }
 
-func (f *fakeSource) Processor() analytics.Processor {
+func (f *fakeSource) Processor() Status {
 	f.record(fakeCall{op: "Processor"})
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -71,6 +71,15 @@ var shardMetrics = []shardMetric{
 		prometheus.GaugeValue, unixSeconds(func(s *analytics.ShardStatus) string { return s.LastCheckpoint })),
 }
 
+// Per-stream series, from Status.Streams.
+var (
+	resetsDesc = prometheus.NewDesc("tenantpulse_analytics_stream_resets_total",
+		"Times the processor dropped the stream's state and read it again from its start (the stream was deleted or created again).",
+		[]string{"stream"}, nil)
+	waitingDesc = prometheus.NewDesc("tenantpulse_analytics_stream_waiting",
+		"1 while the stream does not exist (deleted, not created again yet), else 0.", []string{"stream"}, nil)
+)
+
 // collector reads Source.Processor once per scrape.
 type collector struct{ src Source }
 
@@ -82,10 +91,20 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, m := range shardMetrics {
 		ch <- m.desc
 	}
+	ch <- resetsDesc
+	ch <- waitingDesc
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	p := c.src.Processor()
+	for _, st := range p.Streams {
+		waiting := 0.0
+		if st.State == "waiting" {
+			waiting = 1
+		}
+		ch <- prometheus.MustNewConstMetric(resetsDesc, prometheus.CounterValue, float64(st.Resets), st.Stream)
+		ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, waiting, st.Stream)
+	}
 	for i := range p.Shards {
 		s := &p.Shards[i]
 		for _, m := range shardMetrics {

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/tenantpulse/tenantpulse/internal/analytics"
 )
 
 // gather returns every sample as "name{stream,shard} type" → value.
@@ -71,6 +69,10 @@ func TestCollector(t *testing.T) {
 		}
 		want[strings.Replace(k, c0, j1, 1)] = 0
 	}
+	want["tenantpulse_analytics_stream_resets_total{stream=companies} counter"] = 0
+	want["tenantpulse_analytics_stream_resets_total{stream=jobs} counter"] = 1
+	want["tenantpulse_analytics_stream_waiting{stream=companies} gauge"] = 0
+	want["tenantpulse_analytics_stream_waiting{stream=jobs} gauge"] = 0
 	var keys []string
 	for k := range got {
 		keys = append(keys, k)
@@ -100,7 +102,7 @@ func TestCollector(t *testing.T) {
 
 	// No shards, no samples, and no error.
 	empty := newFake(0)
-	empty.proc = analytics.Processor{}
+	empty.proc = Status{}
 	reg = prometheus.NewRegistry()
 	reg.MustRegister(NewCollector(empty))
 	if got := gather(t, reg); len(got) != 0 {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/consumer"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
 	"github.com/tenantpulse/tenantpulse/internal/retry"
@@ -34,6 +35,10 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// BatchRecords is the most records read per batch. Default 5000.
 	BatchRecords int
+	// StreamCheck is how often the streams are described to notice one
+	// deleted or created again, or created after the start. Default 2 s.
+	// A cursor on a deleted stream makes the processor look at once.
+	StreamCheck time.Duration
 	// State configures each shard's state (lateness, dedupe).
 	State  analytics.Options
 	Logger *slog.Logger
@@ -41,13 +46,22 @@ type Options struct {
 
 // Service runs the processor and answers queries about its state.
 type Service struct {
-	opts    Options
-	log     *slog.Logger
+	opts Options
+	log  *slog.Logger
+
+	// mu guards runners: following a deleted or recreated stream changes
+	// them while the workers are stopped; queries read them.
+	mu      sync.RWMutex
 	runners []*runner
+	follow  *consumer.Follower
+
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started time.Time
 }
+
+// streamNames are the streams the processor reads.
+var streamNames = []string{event.StreamCompanies, event.StreamJobs}
 
 // runner is one (stream, shard): its state, behind a lock the queries
 // share, and what the worker knows about reading it.
@@ -71,7 +85,9 @@ type runner struct {
 }
 
 // New loads every shard's checkpoint (or starts it empty) and returns the
-// service, not yet running.
+// service, not yet running. A stream deleted or created again since the
+// checkpoints were written is started over (its checkpoints removed); a
+// stream that does not exist is read once it is created.
 func New(ctx context.Context, opts Options) (*Service, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -86,25 +102,59 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{opts: opts, log: opts.Logger}
-	for _, name := range []string{event.StreamCompanies, event.StreamJobs} {
-		shards, err := opts.Reader.Shards(ctx, name)
-		if errors.Is(err, stream.ErrStreamNotFound) {
-			s.log.Warn("the stream does not exist; analytics will not read it", "stream", name)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cannot list the shards of %s: %w", name, err)
-		}
-		for _, id := range shards {
-			r, err := s.load(name, id)
-			if err != nil {
-				return nil, err
-			}
-			r.worker = len(s.runners) % opts.Workers
-			s.runners = append(s.runners, r)
+	f, err := consumer.NewFollower(ctx, consumer.Options{Reader: opts.Reader, Dir: opts.Dir, Streams: streamNames,
+		Check: opts.StreamCheck, Logger: opts.Logger}, runnerSet{s})
+	if err != nil {
+		return nil, err
+	}
+	s.follow = f
+	return s, nil
+}
+
+// runnerSet is the processor's consumer.Holder: a runner per shard.
+type runnerSet struct{ s *Service }
+
+func (h runnerSet) Holds(name string) bool {
+	h.s.mu.RLock()
+	defer h.s.mu.RUnlock()
+	for _, r := range h.s.runners {
+		if r.st.Stream == name {
+			return true
 		}
 	}
-	return s, nil
+	return false
+}
+
+// Drop forgets the stream's runners: its part of the tenants' state goes.
+func (h runnerSet) Drop(ctx context.Context, name string) {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	kept := h.s.runners[:0:0]
+	for _, r := range h.s.runners {
+		if r.st.Stream != name {
+			kept = append(kept, r)
+		} else if r.cur != nil {
+			r.cur.Close()
+		}
+	}
+	h.s.runners = kept
+	h.s.assign()
+}
+
+func (h runnerSet) Open(ctx context.Context, name string, shards []string) error {
+	var rs []*runner
+	for _, id := range shards {
+		r, err := h.s.load(name, id)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	h.s.runners = append(h.s.runners, rs...)
+	h.s.assign()
+	return nil
 }
 
 // load restores a shard from its checkpoint, if it has one.
@@ -143,11 +193,31 @@ func (s *Service) load(streamName, shard string) (*runner, error) {
 	return r, nil
 }
 
+// assign spreads the runners over the workers. s.mu is held for writing.
+func (s *Service) assign() {
+	for i, r := range s.runners {
+		r.worker = i % s.opts.Workers
+	}
+}
+
 // Start runs the workers until Stop.
 func (s *Service) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.started = time.Now()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.follow.Run(ctx, runnerSet{s}, s.startWorkers)
+	}()
+}
+
+// startWorkers starts the workers on the runners and returns a function
+// that waits for them to end.
+func (s *Service) startWorkers(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for w := range s.opts.Workers {
 		var mine []*runner
 		for _, r := range s.runners {
@@ -158,12 +228,13 @@ func (s *Service) Start() {
 		if len(mine) == 0 {
 			continue
 		}
-		s.wg.Add(1)
+		wg.Add(1)
 		go func() {
-			defer s.wg.Done()
+			defer wg.Done()
 			s.work(ctx, mine)
 		}()
 	}
+	return wg.Wait
 }
 
 // Stop stops the workers after their current batch and checkpoints every
@@ -173,6 +244,8 @@ func (s *Service) Stop() error {
 		s.cancel()
 	}
 	s.wg.Wait()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var first error
 	for _, r := range s.runners {
 		if r.cur != nil {
@@ -197,6 +270,16 @@ func (s *Service) work(ctx context.Context, mine []*runner) {
 			if err != nil {
 				if ctx.Err() != nil {
 					return
+				}
+				if s.follow.Gone(r.st.Stream, err) {
+					// The stream was deleted or created again: the
+					// follower stops the workers and follows it.
+					if r.cur != nil {
+						r.cur.Close()
+						r.cur = nil
+					}
+					sleep(ctx, time.Second)
+					continue
 				}
 				s.log.Warn("cannot read the stream; retrying", "stream", r.st.Stream, "shard", r.st.Shard, "error", err)
 				if r.cur != nil {
@@ -299,11 +382,13 @@ func (s *Service) CheckpointFailures() retry.State {
 // Tenants implements Source.
 func (s *Service) Tenants(asOf time.Time) []analytics.Tenant {
 	m := make(map[string]*analytics.Tenant)
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		r.st.FillTenants(m, asOf)
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	out := make([]analytics.Tenant, 0, len(m))
 	for _, t := range m {
 		out = append(out, *t)
@@ -319,11 +404,13 @@ func (s *Service) Tenant(id string, asOf, from, to time.Time) (analytics.TenantD
 	d := analytics.TenantDetail{AsOf: fmtTime(asOf), From: fmtTime(from), To: fmtTime(to),
 		Days: analytics.DaySeries(from, to), Hours: analytics.HourSeries(from, to)}
 	found := false
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		found = r.st.FillTenant(id, &d.Tenant, d.Days, d.Hours, asOf) || found
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	return d, found
 }
 
@@ -350,17 +437,22 @@ func (s *Service) Summary(asOf, from, to time.Time) analytics.Summary {
 		sum.Jobs30d += t.Jobs30d
 		sum.Jobs90d += t.Jobs90d
 	}
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		r.st.FillDays(sum.Days)
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	return sum
 }
 
 // Processor implements Source.
-func (s *Service) Processor() analytics.Processor {
-	p := analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String()}
+func (s *Service) Processor() Status {
+	p := Status{Processor: analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String()}}
+	p.Streams = s.follow.Statuses()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for _, r := range s.runners {
 		var st analytics.ShardStatus
 		r.mu.RLock()
@@ -388,12 +480,14 @@ func (s *Service) allowedLateness() time.Duration {
 func (s *Service) DeadLetters(limit int) ([]analytics.DeadLetter, int64) {
 	var all []analytics.DeadLetter
 	var total int64
+	s.mu.RLock()
 	for _, r := range s.runners {
 		r.mu.RLock()
 		all = r.st.DeadLetters(all)
 		total += r.st.Counts.DeadLetters()
 		r.mu.RUnlock()
 	}
+	s.mu.RUnlock()
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Arrival > all[j].Arrival })
 	if len(all) > limit {
 		all = all[:limit]

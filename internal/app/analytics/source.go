@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/consumer"
 )
 
 // Source is what the HTTP API reads: the processor's live state. The
@@ -20,11 +21,19 @@ type Source interface {
 	// Summary returns the totals over every tenant at asOf and the daily
 	// series of every tenant's activity summed, for days in [from, to].
 	Summary(asOf, from, to time.Time) analytics.Summary
-	// Processor returns the per-shard status.
-	Processor() analytics.Processor
+	// Processor returns the per-shard and per-stream status.
+	Processor() Status
 	// DeadLetters returns the most recent dead letters, newest first, at
 	// most limit, and how many there have been in all.
 	DeadLetters(limit int) ([]analytics.DeadLetter, int64)
+}
+
+// Status is GET /v1/processor's answer: every shard's state, and per
+// stream the incarnation read and how often (when, why) the processor
+// dropped the stream's state and started over.
+type Status struct {
+	analytics.Processor
+	Streams []consumer.Status `json:"streams"`
 }
 
 // WithRisk returns src with each tenant's Risk filled in from risk (nil

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tenantpulse/tenantpulse/internal/consumer"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
 )
 
@@ -25,6 +26,9 @@ type Status struct {
 	FileBytes   int64         `json:"fileBytes"`   // bytes of those files
 	RecordBytes int64         `json:"recordBytes"` // bytes of the records in them
 	Shards      []ShardStatus `json:"shards"`
+	// Streams says per stream which incarnation is archived and how often
+	// (when, why) the archiver dropped its positions and started over.
+	Streams []consumer.Status `json:"streams"`
 }
 
 // ShardStatus is one shard's progress.
@@ -38,7 +42,13 @@ type ShardStatus struct {
 func (s *Service) Status() Status {
 	st := &s.stats
 	out := Status{Records: st.Records.Load(), Skipped: st.Skipped.Load(), Events: st.Events.Load(), Errors: st.Errors.Load(),
-		Files: st.Files.Load(), FileBytes: st.FileBytes.Load(), RecordBytes: st.RecordBytes.Load(), Shards: []ShardStatus{}}
+		Files: st.Files.Load(), FileBytes: st.FileBytes.Load(), RecordBytes: st.RecordBytes.Load(), Shards: []ShardStatus{},
+		Streams: []consumer.Status{}}
+	if s.follow != nil {
+		out.Streams = s.follow.Statuses()
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for _, a := range s.shards {
 		sh := ShardStatus{Stream: a.stream, Shard: a.shard}
 		if p := a.readPos.Load(); p != nil {

@@ -31,6 +31,9 @@ func TestStatusAPI(t *testing.T) {
 		st.Shards[0].Read != pos || st.Shards[0].Stream != "jobs" {
 		t.Errorf("status %+v", st)
 	}
+	if want := `"streams":[]`; !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("%s\nwant it to hold %s", rec.Body, want)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Collectors()...)
 	want := "# HELP tenantpulse_archive_events_total Events stored in tenant buckets.\n# TYPE tenantpulse_archive_events_total counter\ntenantpulse_archive_events_total 9\n"

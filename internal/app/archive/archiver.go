@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/tenantpulse/tenantpulse/internal/archive/parquetfile"
+	"github.com/tenantpulse/tenantpulse/internal/consumer"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
@@ -39,8 +40,12 @@ type Options struct {
 	// all its open partitions (records, their rows and sequence numbers);
 	// past it the oldest are closed. Default 64 MiB.
 	MaxBufferedBytes int64
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// StreamCheck is how often the streams are described to notice one
+	// deleted or created again, or created after the start. Default 2 s.
+	// A cursor on a deleted stream makes the archiver look at once.
+	StreamCheck time.Duration
+	Logger      *slog.Logger
+	Now         func() time.Time
 
 	// crashAt, in tests, makes a shard stop dead at a step of storing a
 	// file, as if the process were killed there.
@@ -60,6 +65,9 @@ func (o *Options) withDefaults() {
 	if o.MaxBufferedBytes <= 0 {
 		o.MaxBufferedBytes = 64 << 20
 	}
+	if o.StreamCheck <= 0 {
+		o.StreamCheck = 2 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -70,14 +78,23 @@ func (o *Options) withDefaults() {
 
 // Service archives the streams.
 type Service struct {
-	opts   Options
-	log    *slog.Logger
+	opts Options
+	log  *slog.Logger
+
+	// mu guards shards: following a deleted or recreated stream changes
+	// them while the shard goroutines are stopped.
+	mu     sync.RWMutex
 	shards []*shardArchiver
+	follow *consumer.Follower
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	stats  Stats
 	snap   *Snapshotter
 }
+
+// streamNames are the streams archived.
+var streamNames = []string{event.StreamCompanies, event.StreamJobs}
 
 // Stats count what the archiver did.
 type Stats struct {
@@ -91,37 +108,84 @@ type Stats struct {
 }
 
 // New loads every shard's checkpoint, settles a file that was being stored
-// when the last run stopped, and returns the service, not yet running.
+// when the last run stopped, and returns the service, not yet running. A
+// stream deleted or created again since the checkpoints were written is
+// archived again from its start (its checkpoints removed; what is in the
+// buckets stays); a stream that does not exist is archived once it is
+// created.
 func New(ctx context.Context, opts Options) (*Service, error) {
 	opts.withDefaults()
 	if err := opts.Layout.Validate(); err != nil {
 		return nil, err
 	}
 	s := &Service{opts: opts, log: opts.Logger}
-	for _, name := range []string{event.StreamCompanies, event.StreamJobs} {
-		ids, err := opts.Reader.Shards(ctx, name)
-		if errors.Is(err, stream.ErrStreamNotFound) {
-			s.log.Warn("the stream does not exist; it will not be archived", "stream", name)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("cannot list the shards of %s: %w", name, err)
-		}
-		for _, id := range ids {
-			a, err := s.openShard(ctx, name, id)
-			if err != nil {
-				return nil, err
-			}
-			s.shards = append(s.shards, a)
+	f, err := consumer.NewFollower(ctx, consumer.Options{Reader: opts.Reader, Dir: opts.Dir, Streams: streamNames,
+		Check: opts.StreamCheck, Logger: opts.Logger, Now: opts.Now}, shardSet{s})
+	if err != nil {
+		return nil, err
+	}
+	s.follow = f
+	return s, nil
+}
+
+// shardSet is the archiver's consumer.Holder: a shardArchiver per shard.
+type shardSet struct{ s *Service }
+
+func (h shardSet) Holds(name string) bool {
+	h.s.mu.RLock()
+	defer h.s.mu.RUnlock()
+	for _, a := range h.s.shards {
+		if a.stream == name {
+			return true
 		}
 	}
-	return s, nil
+	return false
+}
+
+// Drop stores what the stream's shards buffered (it was read, so it is
+// archived), then forgets them.
+func (h shardSet) Drop(ctx context.Context, name string) {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	kept := h.s.shards[:0:0]
+	for _, a := range h.s.shards {
+		if a.stream != name {
+			kept = append(kept, a)
+			continue
+		}
+		if !a.crashed.Load() {
+			if err := a.flushAll(ctx); err != nil {
+				h.s.log.Warn("cannot store what was buffered of the deleted stream", "stream", name, "shard", a.shard, "error", err)
+			}
+		}
+		if a.cur != nil {
+			a.cur.Close()
+		}
+	}
+	h.s.shards = kept
+}
+
+func (h shardSet) Open(ctx context.Context, name string, shards []string) error {
+	var as []*shardArchiver
+	for _, id := range shards {
+		a, err := h.s.openShard(ctx, name, id)
+		if err != nil {
+			return err
+		}
+		as = append(as, a)
+	}
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	h.s.shards = append(h.s.shards, as...)
+	return nil
 }
 
 // Failures reports the failed attempts to archive (all shards together:
 // reading, storing files, checkpoints) and, while some shard's latest
 // attempt failed, since when and why.
 func (s *Service) Failures() retry.State {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	states := make([]retry.State, len(s.shards))
 	for i, a := range s.shards {
 		states[i] = a.fail.State()
@@ -205,13 +269,30 @@ func (a *shardArchiver) recover(ctx context.Context) error {
 func (s *Service) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.follow.Run(ctx, shardSet{s}, s.startShards)
+	}()
+}
+
+// startShards starts a goroutine per shard and returns a function that
+// waits for them to end.
+func (s *Service) startShards(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for _, a := range s.shards {
-		s.wg.Add(1)
+		if a.crashed.Load() {
+			continue
+		}
+		wg.Add(1)
 		go func() {
-			defer s.wg.Done()
+			defer wg.Done()
 			a.run(ctx)
 		}()
 	}
+	return wg.Wait
 }
 
 // Stop stops reading, then stores every open file and checkpoints, so a
@@ -224,6 +305,8 @@ func (s *Service) Stop() error {
 		s.snap.shutdown()
 	}
 	s.wg.Wait()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	errs := make([]error, len(s.shards))
 	var wg sync.WaitGroup
 	for i, a := range s.shards {
@@ -330,6 +413,17 @@ func (a *shardArchiver) run(ctx context.Context) {
 		}
 		if ctx.Err() != nil {
 			return
+		}
+		if a.s.follow.Gone(a.stream, err) {
+			// The stream was deleted or created again: the follower
+			// stops the shards and follows it.
+			t := time.NewTimer(time.Second)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			continue
 		}
 		a.fail.Fail(time.Now(), err)
 		d := wait.Next()

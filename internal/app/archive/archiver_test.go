@@ -166,7 +166,10 @@ func (f *fixture) waitRead(t *testing.T, s *Service) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		done := true
-		for _, a := range s.shards {
+		s.mu.RLock()
+		shards := s.shards
+		s.mu.RUnlock()
+		for _, a := range shards {
 			if a.crashed.Load() {
 				return
 			}

@@ -511,3 +511,35 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("tenantpulse_events_dedupe_bytes = %v, want at most the 1 MiB configured", v)
 	}
 }
+
+// While a stream is deleted its events are rejected with StreamNotFound and
+// a reason that says how to get it back; once it is created again (no
+// restart) they are accepted into the new stream. A write that loses the
+// race with the deletion is reported the same way.
+func TestDeletedStreamRejectsUntilCreatedAgain(t *testing.T) {
+	ts := startTest(t, "", Options{})
+	if err := ts.store.DeleteStream("jobs"); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.send("", ev("d1", "job.submitted", "t", `{"jobId":"j","userId":"u","dataSize":1}`))
+	g := r.Results[0]
+	if g.Status != "rejected" || g.Error != "StreamNotFound" || g.Retryable || !strings.Contains(g.Reason, "CreateStream") {
+		t.Fatalf("an event of a deleted stream: %+v", g)
+	}
+	if _, err := ts.store.CreateStream(streamlog.StreamConfig{Name: "jobs", ShardCount: 3}); err != nil {
+		t.Fatal(err)
+	}
+	r = ts.send("", ev("d1", "job.submitted", "t", `{"jobId":"j","userId":"u","dataSize":1}`))
+	if g := r.Results[0]; g.Status != "accepted" || g.Stream != "jobs" {
+		t.Fatalf("an event of the recreated stream: %+v", g)
+	}
+	if n := len(ts.stored("jobs")); n != 1 {
+		t.Fatalf("the recreated stream holds %d records, want 1", n)
+	}
+
+	var res result
+	ts.svc.fail(&res, fmt.Errorf("cannot append: %w: jobs", streamlog.ErrStreamDeleted))
+	if res.status != statusRejected || res.code != errStreamNotFound || res.retryable {
+		t.Errorf("a write that raced the deletion: %+v", res)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
-// write stores the request's valid events: it resolves their shards,
+// write stores the request's valid events: it resolves their shards (the
+// streams are looked up for every request, so a stream deleted and created
+// again takes events at once),
 // settles duplicates against the dedupe window under s.mu, enqueues each
 // shard's events for its next group commit and waits for all of them.
 func (s *Service) write(q *request, nowMs int64) {
@@ -25,7 +27,7 @@ func (s *Service) write(q *request, nowMs int64) {
 		st := streams[r.stream]
 		if st == nil {
 			r.status, r.code = statusRejected, errStreamNotFound
-			r.reason = fmt.Sprintf("stream %s does not exist; it is declared in the server's configuration and created at start", streamNames[r.stream])
+			r.reason = fmt.Sprintf("stream %s does not exist (it was deleted); create it again with the Kinesis API's CreateStream, or restart the server, which creates the streams its configuration declares", streamNames[r.stream])
 			continue
 		}
 		r.shard = st.ShardFor(s.hashes.Hash(q.arena[r.tenantOff : r.tenantOff+r.tenantLen]))
@@ -138,6 +140,9 @@ func (s *Service) fail(r *result, err error) {
 	case errors.Is(err, streamlog.ErrThrottled):
 		r.code, r.retryable = errThrottled, true
 		r.reason = "the shard cannot take more right now; send the event again after a short wait: " + err.Error()
+	case errors.Is(err, streamlog.ErrStreamDeleted):
+		r.code = errStreamNotFound
+		r.reason = "the event's stream was deleted while the event was being stored, so it was not stored; send it again once the stream is created again: " + err.Error()
 	case errors.Is(err, streamlog.ErrClosed):
 		r.code, r.retryable = errThrottled, true
 		r.reason = "the server is shutting down; send the event again"

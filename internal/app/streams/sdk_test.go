@@ -858,3 +858,40 @@ func TestSDKDescribeLimits(t *testing.T) {
 	}
 	f(4, 1)
 }
+
+// The server's own consumers make a stream they read "in use", as
+// registered consumers do in AWS: DeleteStream without
+// EnforceConsumerDeletion (or with it false) is refused with AWS's
+// ResourceInUseException and keeps the stream; with it true the stream
+// goes. Streams nobody reads are deleted without it.
+func TestSDKDeleteStreamWithConsumers(t *testing.T) {
+	s := startServer(t, streams.Options{Consumers: []streams.Consumer{
+		{Name: "tenantpulse-analytics", Streams: []string{"jobs", "companies"}},
+		{Name: "tenantpulse-archiver", Streams: []string{"jobs"}},
+	}})
+	c := s.client
+	createStream(t, c, "jobs", 2)
+	createStream(t, c, "scratch", 1)
+	for _, enforce := range []*bool{nil, aws.Bool(false)} {
+		_, err := c.DeleteStream(ctxT(t), &kinesis.DeleteStreamInput{StreamName: aws.String("jobs"), EnforceConsumerDeletion: enforce})
+		e := apiError[*types.ResourceInUseException](t, err)
+		want := "DeleteStream can\u2019t delete 000000000000:jobs because there are consumers associated with this data stream. To delete jobs anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it."
+		if msg := aws.ToString(e.Message); !strings.HasPrefix(msg, want) || !strings.Contains(msg, "tenantpulse-analytics, tenantpulse-archiver") {
+			t.Errorf("EnforceConsumerDeletion %v: message %q, want it to start %q and name both consumers", enforce, msg, want)
+		}
+	}
+	if got := listStreamNames(t, c); !slices.Equal(got, []string{"jobs", "scratch"}) {
+		t.Fatalf("streams after refused deletions: %q", got)
+	}
+	_, err := c.DeleteStream(ctxT(t), &kinesis.DeleteStreamInput{StreamName: aws.String("missing")})
+	apiError[*types.ResourceNotFoundException](t, err)
+	if _, err := c.DeleteStream(ctxT(t), &kinesis.DeleteStreamInput{StreamName: aws.String("scratch")}); err != nil {
+		t.Fatalf("DeleteStream of a stream no consumer reads: %v", err)
+	}
+	if _, err := c.DeleteStream(ctxT(t), &kinesis.DeleteStreamInput{StreamARN: aws.String(arnOf("jobs")), EnforceConsumerDeletion: aws.Bool(true)}); err != nil {
+		t.Fatalf("DeleteStream with EnforceConsumerDeletion: %v", err)
+	}
+	if got := listStreamNames(t, c); len(got) != 0 {
+		t.Errorf("streams after the forced deletion: %q", got)
+	}
+}

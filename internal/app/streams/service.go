@@ -39,9 +39,21 @@ type Options struct {
 	AccountShardLimit int
 	// OnDemandStreamLimit bounds on-demand streams (default 50).
 	OnDemandStreamLimit int
-	Logger              *slog.Logger
-	Registerer          prometheus.Registerer
-	Now                 func() time.Time
+	// Consumers are the server's own consumers of streams (the analytics
+	// processor, the archiver), which play the part of AWS's registered
+	// (enhanced fan-out) consumers: DeleteStream of a stream one of them
+	// reads fails with ResourceInUseException unless
+	// EnforceConsumerDeletion is true.
+	Consumers  []Consumer
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time
+}
+
+// Consumer is one of the server's own consumers of streams.
+type Consumer struct {
+	Name    string   // e.g. tenantpulse-analytics
+	Streams []string // the streams it reads
 }
 
 // Service serves the Kinesis API.

@@ -45,7 +45,8 @@ func Run(t *testing.T, setup func(t *testing.T) Env) {
 		name string
 		f    func(t *testing.T, e Env)
 	}{
-		{"Shards", testShards},
+		{"Describe", testDescribe},
+		{"Recreated", testRecreated},
 		{"ReadAll", testReadAll},
 		{"Resume", testResume},
 		{"Batching", testBatching},
@@ -190,26 +191,70 @@ func next(t testing.TB, c stream.Cursor, max int, wait time.Duration) stream.Bat
 	return b
 }
 
-func testShards(t *testing.T, e Env) {
-	createStream(t, e, "twelve", 12)
-	createStream(t, e, "one", 1)
-	f := func(stream string, n int) {
+func testDescribe(t *testing.T, e Env) {
+	twelve := createStream(t, e, "twelve", 12)
+	one := createStream(t, e, "one", 1)
+	f := func(st *streamlog.Stream, n int) {
 		t.Helper()
-		ids, err := e.Reader.Shards(context.Background(), stream)
+		d, err := e.Reader.Describe(context.Background(), st.Name())
 		if err != nil {
-			t.Fatalf("Shards(%s): %v", stream, err)
+			t.Fatalf("Describe(%s): %v", st.Name(), err)
 		}
-		if len(ids) != n {
-			t.Fatalf("Shards(%s) = %q, want %d shards", stream, ids, n)
+		if len(d.Shards) != n {
+			t.Fatalf("Describe(%s).Shards = %q, want %d shards", st.Name(), d.Shards, n)
 		}
-		for i, id := range ids {
+		for i, id := range d.Shards {
 			if want := streamlog.ShardID(i); id != want {
-				t.Errorf("Shards(%s)[%d] = %s, want %s", stream, i, id, want)
+				t.Errorf("Describe(%s).Shards[%d] = %s, want %s", st.Name(), i, id, want)
 			}
 		}
+		if want := st.Info().Created.UnixMilli(); d.Created > want || d.Created < want-e.ArrivalSlack {
+			t.Errorf("Describe(%s).Created = %d, want %d", st.Name(), d.Created, want)
+		}
 	}
-	f("twelve", 12)
-	f("one", 1)
+	f(twelve, 12)
+	f(one, 1)
+}
+
+// testRecreated deletes a stream under an open cursor and creates it
+// again: the old cursor reports the stream gone (it does not wait on a
+// dead shard as if it were idle), Describe tells the new stream by its
+// Created time, and a position from the old stream is refused.
+func testRecreated(t *testing.T, e Env) {
+	ctx := context.Background()
+	st := createStream(t, e, "s", 1)
+	old := appendN(t, st.Shards()[0], 3, small("old"))
+	d1, err := e.Reader.Describe(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := open(t, e, "s", streamlog.ShardID(0), "")
+	check(t, e, readN(t, e, c, len(old), 10), old)
+	if err := e.Store.DeleteStream("s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Reader.Describe(ctx, "s"); !errors.Is(err, stream.ErrStreamNotFound) {
+		t.Errorf("Describe of a deleted stream: %v, want ErrStreamNotFound", err)
+	}
+	st = createStream(t, e, "s", 1)
+	renewed := appendN(t, st.Shards()[0], 2, small("new"))
+	if _, err := c.Next(ctx, 10, 100*time.Millisecond); !errors.Is(err, stream.ErrStreamNotFound) {
+		t.Errorf("Next on a cursor of the deleted stream: %v, want ErrStreamNotFound", err)
+	}
+	d2, err := e.Reader.Describe(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2.Created == d1.Created {
+		t.Errorf("the recreated stream has the deleted one's Created %d", d1.Created)
+	}
+	if c, err := e.Reader.Open(ctx, "s", streamlog.ShardID(0), old[len(old)-1].seq); !errors.Is(err, stream.ErrBadSequence) {
+		t.Errorf("Open after a sequence number of the deleted stream: %v, want ErrBadSequence", err)
+		if c != nil {
+			c.Close()
+		}
+	}
+	check(t, e, readN(t, e, open(t, e, "s", streamlog.ShardID(0), ""), len(renewed), 10), renewed)
 }
 
 func testReadAll(t *testing.T, e Env) {
@@ -338,8 +383,8 @@ func testMillisBehind(t *testing.T, e Env) {
 func testNotFound(t *testing.T, e Env) {
 	st := createStream(t, e, "s", 2)
 	ctx := context.Background()
-	if _, err := e.Reader.Shards(ctx, "missing"); !errors.Is(err, stream.ErrStreamNotFound) {
-		t.Errorf("Shards(missing): %v, want ErrStreamNotFound", err)
+	if _, err := e.Reader.Describe(ctx, "missing"); !errors.Is(err, stream.ErrStreamNotFound) {
+		t.Errorf("Describe(missing): %v, want ErrStreamNotFound", err)
 	}
 	if _, err := e.Reader.Open(ctx, "missing", streamlog.ShardID(0), ""); !errors.Is(err, stream.ErrStreamNotFound) {
 		t.Errorf("Open(missing stream): %v, want ErrStreamNotFound", err)
