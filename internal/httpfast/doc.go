@@ -18,6 +18,22 @@
 // chunked bodies, malformed requests (which net/http answers with its own
 // errors).
 //
+// Limits (every connection is hostile until it has sent a request):
+//   - A new connection has HeadTimeout for its first request's head; a
+//     kept-alive one IdleTimeout for the next request to start, then
+//     HeadTimeout for its head.
+//   - A fast request's body is not read ahead: the handler reads it from
+//     the connection as it arrives (so its buffer grows with the bytes
+//     received, never with the declared Content-Length), within
+//     BodyTimeout of the head, reserving its bytes from Budget
+//     (internal/bodylimit); a body that fails ends the connection after
+//     the answer.
+//   - At most MaxConns connections are open, counting those handed to
+//     net/http until it closes them; one accepted beyond is closed at once.
+//   - An accept error that may pass (EMFILE when the process is out of
+//     file descriptors, ...) is retried after 5 ms doubling to 1 s, as
+//     net/http does; it never stops the server.
+//
 // Non-obvious:
 //   - A request head that arrives in pieces must be whole within
 //     HeadTimeout of its first piece being seen.

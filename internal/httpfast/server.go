@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,9 +14,12 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 )
 
 // Route is a request the fast path serves: Method and a path of Prefix,
@@ -35,22 +39,40 @@ type Server struct {
 	// IdleTimeout closes a fast connection with no request this long (see
 	// the package doc). Default HTTP.IdleTimeout, else 5 minutes.
 	IdleTimeout time.Duration
-	// HeadTimeout bounds the time from a request's first bytes to its whole
-	// head. Default HTTP.ReadHeaderTimeout, else 30 s.
+	// HeadTimeout bounds the time from a new connection, or from a request's
+	// first bytes on a kept-alive one, to the request's whole head. Default
+	// HTTP.ReadHeaderTimeout, else 30 s.
 	HeadTimeout time.Duration
-	Logger      *slog.Logger
+	// BodyTimeout bounds the time from a fast request's head to its whole
+	// body. Default 60 s. (Bodies net/http reads get theirs from
+	// bodylimit.Handler.)
+	BodyTimeout time.Duration
+	// Budget, if set, is what the bodies of fast requests reserve their
+	// bytes from as they are read (see internal/bodylimit).
+	Budget *bodylimit.Budget
+	// MaxConns caps the open connections, on both paths: a connection
+	// accepted beyond it is closed at once. 0: no cap.
+	MaxConns int
+	Logger   *slog.Logger
 
-	closing atomic.Bool
-	mu      sync.Mutex // guards hl (set by Serve) and conns
-	hl      *handoffListener
-	conns   map[*conn]struct{}
-	wg      sync.WaitGroup
-	served  atomic.Int64
-	handed  atomic.Int64
+	closing  atomic.Bool
+	mu       sync.Mutex // guards hl (set by Serve) and conns
+	hl       *handoffListener
+	conns    map[*conn]struct{}
+	wg       sync.WaitGroup
+	served   atomic.Int64
+	handed   atomic.Int64
+	open     atomic.Int64 // connections accepted and not closed yet
+	refused  atomic.Int64 // connections closed at once: MaxConns were open
+	lastWarn atomic.Int64 // unix seconds of the last "too many connections" warning
 }
 
 // Stats: requests served on the fast path, connections handed to HTTP.
 func (s *Server) Stats() (served, handedOff int64) { return s.served.Load(), s.handed.Load() }
+
+// Conns: connections open now, and those closed at once because MaxConns
+// were open.
+func (s *Server) Conns() (open, refused int64) { return s.open.Load(), s.refused.Load() }
 
 // Collectors returns Stats as Prometheus counters.
 func (s *Server) Collectors() []prometheus.Collector {
@@ -61,6 +83,12 @@ func (s *Server) Collectors() []prometheus.Collector {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_handed_off_connections_total",
 			Help: "Connections the fast path handed to net/http (other routes, HTTP/2, unusual requests)."},
 			func() float64 { return float64(s.handed.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tenantpulse_http_open_connections",
+			Help: "Client connections open now (fast path and net/http)."},
+			func() float64 { return float64(s.open.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_refused_connections_total",
+			Help: "Connections closed as soon as accepted because --max-connections were open."},
+			func() float64 { return float64(s.refused.Load()) }),
 	}
 }
 
@@ -81,6 +109,9 @@ func (s *Server) Serve(ln net.Listener) error {
 		if s.HeadTimeout <= 0 {
 			s.HeadTimeout = 30 * time.Second
 		}
+	}
+	if s.BodyTimeout <= 0 {
+		s.BodyTimeout = 60 * time.Second
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
@@ -110,6 +141,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
+// accept accepts until the listener closes. A temporary error (EMFILE
+// when the process is out of file descriptors, ECONNABORTED, ...) is
+// retried after a pause, 5 ms doubling to 1 s, as net/http does; any other
+// error stops the server.
 func (s *Server) accept(ln net.Listener) error {
 	var delay time.Duration
 	for {
@@ -118,17 +153,32 @@ func (s *Server) accept(ln net.Listener) error {
 			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if temporary(err) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				s.Logger.Warn("accept failed; retrying", "error", err, "in", delay)
-				time.Sleep(delay)
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+				case <-s.hl.done:
+					t.Stop()
+					return nil
+				}
 				continue
 			}
 			s.hl.Close()
-			return err
+			return fmt.Errorf("cannot accept connections: %w", err)
 		}
 		delay = 0
+		if s.MaxConns > 0 && s.open.Load() >= int64(s.MaxConns) {
+			c.Close()
+			s.refused.Add(1)
+			if now := time.Now().Unix(); s.lastWarn.Load() < now-10 {
+				s.lastWarn.Store(now)
+				s.Logger.Warn("too many open connections; closing new ones at once", "max_connections", s.MaxConns,
+					"refused_so_far", s.refused.Load())
+			}
+			continue
+		}
 		fc := &conn{s: s, c: c, remote: c.RemoteAddr().String()}
 		s.mu.Lock()
 		if s.closing.Load() {
@@ -136,11 +186,29 @@ func (s *Server) accept(ln net.Listener) error {
 			c.Close()
 			continue
 		}
+		s.open.Add(1)
 		s.conns[fc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go fc.serve()
 	}
+}
+
+// temporary reports whether an accept error may go away by itself: a
+// timeout, or running out of descriptors, buffers or memory, or a
+// connection that went before it was accepted.
+func temporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO, syscall.EPERM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown stops accepting, closes idle fast connections, waits for the
@@ -177,12 +245,17 @@ type conn struct {
 	remote   string
 	br       *bufio.Reader
 	h        head
-	body     []byte
 	out      []byte
-	bodyR    bodyReader
+	lr       limitedBody    // the request body on the connection
+	body     bodylimit.Body // lr, reserving from the budget
 	w        responseWriter
 	deadline time.Time // the read deadline set, zero: none
 }
+
+// limitedBody is the body's bytes on the connection.
+type limitedBody struct{ io.LimitedReader }
+
+func (*limitedBody) Close() error { return nil }
 
 // readBufSize is a fast connection's read buffer: a request head must fit
 // in it to be served here.
@@ -197,6 +270,7 @@ func (c *conn) serve() {
 		}
 		if !handed {
 			c.c.Close()
+			s.open.Add(-1)
 		}
 		s.mu.Lock()
 		delete(s.conns, c)
@@ -204,9 +278,13 @@ func (c *conn) serve() {
 		s.wg.Done()
 	}()
 	c.br = bufio.NewReaderSize(c.c, readBufSize)
-	for {
+	// A new connection has HeadTimeout for its first request's head, as
+	// on net/http; a kept-alive one IdleTimeout for the next request to start.
+	c.deadline = time.Now().Add(s.HeadTimeout)
+	c.c.SetReadDeadline(c.deadline)
+	for first := true; ; first = false {
 		now := time.Now()
-		if c.deadline.Sub(now) < s.IdleTimeout/2 {
+		if !first && c.deadline.Sub(now) < s.IdleTimeout/2 {
 			c.deadline = now.Add(s.IdleTimeout)
 			c.c.SetReadDeadline(c.deadline)
 		}
@@ -239,7 +317,7 @@ func (c *conn) serve() {
 			handed = c.handOff()
 			return
 		}
-		if !c.serveOne() || c.h.close || s.closing.Load() {
+		if !c.serveOne() {
 			return
 		}
 	}
@@ -249,14 +327,15 @@ func (c *conn) serve() {
 func (c *conn) handOff() bool {
 	c.c.SetReadDeadline(time.Time{})
 	c.s.handed.Add(1)
-	return c.s.hl.give(&bufferedConn{Conn: c.c, r: c.br})
+	return c.s.hl.give(&bufferedConn{Conn: c.c, r: c.br, open: &c.s.open})
 }
 
 // serveOne serves the request whose head c.h holds; false when the
 // connection cannot go on.
 func (c *conn) serveOne() bool {
+	s := c.s
 	h := &c.h
-	rt := &c.s.Routes[h.route]
+	rt := &s.Routes[h.route]
 	hdr := make(http.Header, len(h.fields))
 	for _, f := range h.fields {
 		k := textproto.CanonicalMIMEHeaderKey(string(f.name))
@@ -270,53 +349,44 @@ func (c *conn) serveOne() bool {
 	}
 	req.SetPathValue(rt.Param, string(h.segment))
 	c.br.Discard(h.size)
-	n := int(h.contentLength)
-	if cap(c.body) < n {
-		c.body = make([]byte, n)
-	}
-	c.body = c.body[:n]
-	if _, err := io.ReadFull(c.br, c.body); err != nil {
-		return false
-	}
-	c.bodyR = bodyReader{b: c.body}
-	req.Body = &c.bodyR
-	if n == 0 {
-		req.Body = http.NoBody
+	// The handler reads the body from the connection as it arrives (its
+	// buffer grows with the bytes, not with Content-Length), within
+	// BodyTimeout and reserving from the budget.
+	c.lr = limitedBody{io.LimitedReader{R: c.br, N: h.contentLength}}
+	c.body.Reset(&c.lr, s.Budget, s.BodyTimeout)
+	req.Body = http.NoBody
+	if n := h.contentLength; n > 0 {
+		if int64(c.br.Buffered()) < n {
+			c.deadline = time.Now().Add(s.BodyTimeout)
+			c.c.SetReadDeadline(c.deadline)
+		}
+		req.Body = &c.body
 	}
 	c.w.reset()
 	rt.Handler.ServeHTTP(&c.w, req)
-	c.out = c.w.appendResponse(c.out[:0], h.close || c.s.closing.Load())
-	if len(c.body) > keepBuf {
-		c.body = nil
+	c.body.Release()
+	// What the handler left of a good body is skipped (bufio's Discard
+	// allocates nothing); after a failed one the connection ends.
+	ok := c.body.Err() == nil
+	if ok && c.lr.N > 0 {
+		_, err := c.br.Discard(int(c.lr.N))
+		ok = err == nil
 	}
-	c.s.served.Add(1)
+	c.lr.N = 0
+	closing := h.close || s.closing.Load() || !ok
+	c.out = c.w.appendResponse(c.out[:0], closing)
+	s.served.Add(1)
 	if _, err := c.c.Write(c.out); err != nil {
 		return false
 	}
 	if cap(c.out) > keepBuf {
 		c.out = nil
 	}
-	return true
+	return !closing
 }
 
-// keepBuf is the largest body or response buffer a connection keeps.
+// keepBuf is the largest response buffer a connection keeps.
 const keepBuf = 64 << 10
-
-type bodyReader struct {
-	b   []byte
-	off int
-}
-
-func (r *bodyReader) Read(p []byte) (int, error) {
-	if r.off == len(r.b) {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b[r.off:])
-	r.off += n
-	return n, nil
-}
-
-func (r *bodyReader) Close() error { return nil }
 
 // responseWriter buffers a fast response.
 type responseWriter struct {
@@ -409,13 +479,22 @@ func appendDate(b []byte) []byte {
 	return append(b, d.text...)
 }
 
-// bufferedConn is a connection handed off with the bytes already read.
+// bufferedConn is a connection handed off with the bytes already read; it
+// counts itself out of the open connections when closed.
 type bufferedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r      *bufio.Reader
+	open   *atomic.Int64
+	closed sync.Once
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *bufferedConn) Close() error {
+	err := c.Conn.Close()
+	c.closed.Do(func() { c.open.Add(-1) })
+	return err
+}
 
 // handoffListener is what HTTP accepts from: the connections handed off.
 type handoffListener struct {

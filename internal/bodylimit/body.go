@@ -1,0 +1,155 @@
+package bodylimit
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+)
+
+// ErrTooLarge is returned by ReadAll when the body is longer than its limit.
+var ErrTooLarge = errors.New("the request body is larger than the limit")
+
+// minGrow is the least a body buffer grows by.
+const minGrow = 4 << 10
+
+// ReadAll appends r's bytes to buf until EOF and returns the grown buffer.
+// The buffer grows with the bytes received (doubling, from 4 KiB), never
+// ahead of them: declared, the length the client announced (a
+// Content-Length; negative: unknown), only caps a growth step so a body of
+// the declared length fits exactly. After more than limit bytes it stops
+// with ErrTooLarge. Other errors are r's, as they are.
+func ReadAll(r io.Reader, buf []byte, limit, declared int64) ([]byte, error) {
+	start := len(buf)
+	for {
+		got := int64(len(buf) - start)
+		if got > limit {
+			return buf, ErrTooLarge
+		}
+		if len(buf) == cap(buf) {
+			want := max(2*cap(buf), len(buf)+minGrow)
+			if fit := int64(start) + declared + 1; declared >= got && fit > int64(len(buf)) && fit < int64(want) {
+				want = int(fit) // +1: see EOF without growing again
+			}
+			buf = slices.Grow(buf, want-len(buf))
+		}
+		room := buf[len(buf):cap(buf)]
+		if rest := limit + 1 - got; int64(len(room)) > rest {
+			room = room[:rest]
+		}
+		n, err := r.Read(room)
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if int64(len(buf)-start) > limit {
+				return buf, ErrTooLarge
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// Body is a request body that reserves every byte it returns from a
+// Budget and reports a missed read deadline as ErrTimeout. Release gives
+// the reserved bytes back; the zero Body is not usable, see Reset.
+type Body struct {
+	rc       io.ReadCloser
+	budget   *Budget
+	timeout  time.Duration
+	deadline *http.ResponseController // cleared at EOF; nil: none
+	held     int64
+	err      error
+}
+
+// Reset makes b read rc, reserving from budget (nil: no budget); timeout
+// is the body timeout the messages name.
+func (b *Body) Reset(rc io.ReadCloser, budget *Budget, timeout time.Duration) {
+	*b = Body{rc: rc, budget: budget, timeout: timeout}
+}
+
+// Read reads from the body. When the budget is already spent before the
+// first byte, or the bytes read do not fit, it returns ErrBusy (and keeps
+// returning it); a read past the deadline returns an error wrapping
+// ErrTimeout.
+func (b *Body) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.held == 0 && b.budget != nil && b.budget.opts.Max > 0 && b.budget.InUse() >= b.budget.opts.Max {
+		b.budget.refused.Add(1)
+		b.err = ErrBusy
+		return 0, b.err
+	}
+	n, err := b.rc.Read(p)
+	if n > 0 && b.budget != nil {
+		if !b.budget.Acquire(int64(n)) {
+			b.err = ErrBusy
+			return 0, b.err
+		}
+		b.held += int64(n)
+	}
+	switch {
+	case err == nil:
+	case err == io.EOF:
+		if b.deadline != nil {
+			b.deadline.SetReadDeadline(time.Time{}) // the handler may take its time now
+			b.deadline = nil
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		b.err = fmt.Errorf("%w (%s): %v", ErrTimeout, b.timeout, err)
+		err = b.err
+	default:
+		b.err = err
+	}
+	return n, err
+}
+
+// Err is the error that stopped the body (ErrBusy, a timeout or the
+// connection's), nil while it reads well or after EOF.
+func (b *Body) Err() error { return b.err }
+
+// Close closes the underlying body.
+func (b *Body) Close() error { return b.rc.Close() }
+
+// Release gives the bytes read back to the budget.
+func (b *Body) Release() {
+	if b.budget != nil && b.held > 0 {
+		b.budget.Release(b.held)
+	}
+	b.held = 0
+}
+
+// HandlerOptions configure Handler.
+type HandlerOptions struct {
+	Budget  *Budget       // nil: no budget
+	Timeout time.Duration // a body's read deadline from the start of its handler; 0: none
+}
+
+// Handler serves next with every request body read through a Body: the
+// bytes reserved from opts.Budget until next returns, and a read deadline
+// opts.Timeout from now (http.ResponseController, so on HTTP/1 and on each
+// HTTP/2 stream alike), cleared once the body is read whole.
+func Handler(next http.Handler, opts HandlerOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		b := &Body{}
+		b.Reset(r.Body, opts.Budget, opts.Timeout)
+		if opts.Timeout > 0 {
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(opts.Timeout)) == nil {
+				b.deadline = rc
+			}
+		}
+		defer b.Release()
+		r.Body = b
+		next.ServeHTTP(w, r)
+	})
+}

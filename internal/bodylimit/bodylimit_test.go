@@ -1,0 +1,179 @@
+package bodylimit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadAll(t *testing.T) {
+	f := func(body string, limit, declared int64, wantErr error, maxCap int) {
+		t.Helper()
+		b, err := ReadAll(strings.NewReader(body), nil, limit, declared)
+		if !errors.Is(err, wantErr) {
+			t.Errorf("ReadAll(%d bytes, limit %d, declared %d): %v, want %v", len(body), limit, declared, err, wantErr)
+		}
+		if wantErr == nil && string(b) != body {
+			t.Errorf("ReadAll(%d bytes): got %d bytes", len(body), len(b))
+		}
+		if cap(b) > maxCap {
+			t.Errorf("ReadAll(%d bytes, declared %d): buffer of %d bytes, want at most %d", len(body), declared, cap(b), maxCap)
+		}
+	}
+	f("", 10, -1, nil, minGrow)
+	f("0123456789", 1<<20, 1<<20, nil, minGrow)                   // 1 MiB declared, 10 bytes sent: 4 KiB
+	f(strings.Repeat("x", 100_000), 1<<20, -1, nil, 256<<10)      // doubling
+	f(strings.Repeat("x", 100_000), 1<<20, 100_000, nil, 128<<10) // the last step stops at the declared length (rounded to a size class)
+	f(strings.Repeat("x", 11), 10, -1, ErrTooLarge, minGrow)
+	f(strings.Repeat("x", 10), 10, -1, nil, minGrow)
+	f(strings.Repeat("x", 1<<20), 1000, -1, ErrTooLarge, minGrow)
+
+	// Appends to what buf holds.
+	b, err := ReadAll(strings.NewReader("def"), []byte("abc"), 3, 3)
+	if string(b) != "abcdef" || err != nil {
+		t.Errorf("ReadAll after abc: %q, %v", b, err)
+	}
+}
+
+func TestBudget(t *testing.T) {
+	b := NewBudget(Options{Max: 100, ReturnAbove: -1})
+	if !b.Acquire(60) || !b.Acquire(40) {
+		t.Fatal("100 bytes did not fit in a budget of 100")
+	}
+	if b.Acquire(1) {
+		t.Error("a byte past the budget fit")
+	}
+	b.Release(40)
+	if b.Acquire(41) || !b.Acquire(40) {
+		t.Error("after a release: 41 bytes fit or 40 did not")
+	}
+	b.Release(100)
+	if b.InUse() != 0 || b.Refused() != 2 {
+		t.Errorf("in use %d, refused %d; want 0 and 2", b.InUse(), b.Refused())
+	}
+}
+
+func TestBudgetReturnsMemory(t *testing.T) {
+	b := NewBudget(Options{Max: 100, ReturnAbove: 50, ReturnEvery: time.Millisecond})
+	b.Acquire(10)
+	b.Release(10)
+	b.Acquire(60)
+	b.Release(60)
+	for deadline := time.Now().Add(5 * time.Second); b.Returned() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("returned %d times after a 60-byte peak drained, want 1", b.Returned())
+		}
+	}
+}
+
+func TestBodyBusy(t *testing.T) {
+	budget := NewBudget(Options{Max: 10, ReturnAbove: -1})
+	var a, c Body
+	a.Reset(io.NopCloser(strings.NewReader("0123456789")), budget, time.Second)
+	if b, err := io.ReadAll(&a); err != nil || len(b) != 10 {
+		t.Fatalf("a body within the budget: %q %v", b, err)
+	}
+	c.Reset(io.NopCloser(strings.NewReader("x")), budget, time.Second)
+	if _, err := io.ReadAll(&c); !errors.Is(err, ErrBusy) {
+		t.Errorf("a body with the budget spent: %v, want ErrBusy", err)
+	}
+	a.Release()
+	c.Release()
+	if budget.InUse() != 0 {
+		t.Errorf("%d bytes in use after release", budget.InUse())
+	}
+}
+
+// serveH2C serves h with Handler on HTTP/1 and unencrypted HTTP/2.
+func serveH2C(t *testing.T, h http.HandlerFunc, opts HandlerOptions) string {
+	t.Helper()
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	srv := &http.Server{Handler: Handler(h, opts), Protocols: &p}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// TestHandlerTimeout: a body that stalls is cut after the timeout, on
+// HTTP/1 and on an HTTP/2 stream.
+func TestHandlerTimeout(t *testing.T) {
+	errs := make(chan error, 1)
+	addr := serveH2C(t, func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		errs <- err
+		w.WriteHeader(http.StatusRequestTimeout)
+	}, HandlerOptions{Timeout: 200 * time.Millisecond})
+	for _, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2c=%v", h2), func(t *testing.T) {
+			var p http.Protocols
+			if h2 {
+				p.SetUnencryptedHTTP2(true)
+			} else {
+				p.SetHTTP1(true)
+			}
+			hc := &http.Client{Transport: &http.Transport{Protocols: &p}, Timeout: 10 * time.Second}
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			go pw.Write([]byte("0123456789")) // then nothing
+			req, _ := http.NewRequest("POST", "http://"+addr+"/", pr)
+			req.ContentLength = 100
+			go func() {
+				if resp, err := hc.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}()
+			select {
+			case err := <-errs:
+				if !errors.Is(err, ErrTimeout) {
+					t.Errorf("reading a stalled body: %v, want ErrTimeout", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("a stalled body was not cut within 5 s (timeout 200 ms)")
+			}
+		})
+	}
+}
+
+// TestHandlerBudget: the handler's body bytes are reserved while it runs
+// and given back after.
+func TestHandlerBudget(t *testing.T) {
+	budget := NewBudget(Options{Max: 1000, ReturnAbove: -1})
+	inUse := make(chan int64, 1)
+	addr := serveH2C(t, func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		inUse <- budget.InUse()
+		if errors.Is(err, ErrBusy) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}, HandlerOptions{Budget: budget, Timeout: time.Second})
+	post := func(n int) int {
+		resp, err := http.Post("http://"+addr+"/", "text/plain", bytes.NewReader(make([]byte, n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(600); code != 200 || <-inUse != 600 {
+		t.Errorf("600 bytes in a budget of 1000: %d", code)
+	}
+	if code := post(1200); code != 503 {
+		t.Errorf("1200 bytes in a budget of 1000: %d, want 503", code)
+	}
+	<-inUse
+	if budget.InUse() != 0 {
+		t.Errorf("%d bytes reserved after the requests", budget.InUse())
+	}
+}
