@@ -109,6 +109,49 @@ func (b *Body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Reserve charges n more bytes to b's reservation (bytes the handler
+// holds because of the body, e.g. its decompressed form), released with
+// the body's; ErrBusy (sticky) when they do not fit.
+func (b *Body) Reserve(n int64) error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.budget != nil {
+		if !b.budget.Acquire(n) {
+			b.err = ErrBusy
+			return b.err
+		}
+		b.held += n
+	}
+	return nil
+}
+
+// Decoded returns dec, a reader of body's decoded bytes (gunzipped, ...),
+// charging what it returns to body's reservation when body is a *Body, so
+// a small compressed body cannot hold a large buffer outside the budget.
+func Decoded(body io.Reader, dec io.Reader) io.Reader {
+	b, ok := body.(*Body)
+	if !ok {
+		return dec
+	}
+	return &decoded{dec: dec, b: b}
+}
+
+type decoded struct {
+	dec io.Reader
+	b   *Body
+}
+
+func (d *decoded) Read(p []byte) (int, error) {
+	n, err := d.dec.Read(p)
+	if n > 0 {
+		if rerr := d.b.Reserve(int64(n)); rerr != nil {
+			return 0, rerr
+		}
+	}
+	return n, err
+}
+
 // Err is the error that stopped the body (ErrBusy, a timeout or the
 // connection's), nil while it reads well or after EOF.
 func (b *Body) Err() error { return b.err }

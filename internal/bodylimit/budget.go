@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ErrBusy is returned by a Body whose bytes do not fit in the budget: the
@@ -116,4 +118,19 @@ func (b *Budget) returnMemory() {
 		b.returned.Add(1)
 		debug.FreeOSMemory()
 	})
+}
+
+// Collectors returns the budget's use as Prometheus metrics.
+func (b *Budget) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tenantpulse_http_inflight_body_bytes",
+			Help: "Request body bytes read by requests in progress, counted against --max-inflight-bytes."},
+			func() float64 { return float64(b.used.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tenantpulse_http_inflight_body_bytes_max",
+			Help: "The in-flight request body budget (--max-inflight-bytes)."},
+			func() float64 { return float64(b.opts.Max) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_throttled_bodies_total",
+			Help: "Requests answered with a throttling error because their body did not fit in --max-inflight-bytes."},
+			func() float64 { return float64(b.refused.Load()) }),
+	}
 }

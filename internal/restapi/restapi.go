@@ -21,6 +21,8 @@ const (
 	CodeInvalidRequest       = "InvalidRequest"
 	CodeNotFound             = "NotFound"
 	CodeUnavailable          = "ServiceUnavailable"
+	CodeTooManyRequests      = "TooManyRequests" // 429: retry after a pause (Retry-After)
+	CodeRequestTimeout       = "RequestTimeout"  // 408: the body did not arrive in time
 	CodeInternal             = "InternalError"
 )
 
