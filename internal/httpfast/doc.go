@@ -29,10 +29,16 @@
 //     (internal/bodylimit); a body that fails ends the connection after
 //     the answer.
 //   - At most MaxConns connections are open, counting those handed to
-//     net/http until it closes them; one accepted beyond is closed at once.
+//     net/http until it closes them. A connection accepted at the cap takes
+//     the place of the one that has waited longest for a request (a new
+//     silent one, or one idle between requests on either path, which
+//     net/http reports through http.Server.ConnState), as nginx reuses
+//     idle keep-alive connections; when every one is busy, the new one is
+//     closed at once.
 //   - An accept error that may pass (EMFILE when the process is out of
 //     file descriptors, ...) is retried after 5 ms doubling to 1 s, as
-//     net/http does; it never stops the server.
+//     net/http does, and never stops the server; out of descriptors, the
+//     longest idle connection is closed first to make room.
 //
 // Non-obvious:
 //   - A request head that arrives in pieces must be whole within

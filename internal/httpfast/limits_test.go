@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -109,38 +110,97 @@ func closedSoon(c net.Conn) error {
 	return nil
 }
 
-func TestMaxConns(t *testing.T) {
-	s := newServer(echo)
-	s.MaxConns = 2
-	addr := startWith(t, s, nil)
-	var idle []net.Conn
-	for range 2 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		idle = append(idle, c)
-	}
-	waitFor(t, "2 open connections", func() bool { open, _ := s.Conns(); return open == 2 })
-	extra, err := net.Dial("tcp", addr)
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer extra.Close()
-	if err := closedSoon(extra); err != nil {
-		t.Errorf("a third connection with MaxConns 2: %v; want it closed at once", err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func openConns(s *Server) int64 { open, _, _ := s.Conns(); return open }
+
+// TestMaxConns: at the cap a new connection takes the place of the one
+// that has waited longest for a request; when every one is busy, it is
+// closed at once.
+func TestMaxConns(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	entered := make(chan struct{}, 4)
+	s := newServer(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+		io.WriteString(w, "done")
+	})
+	s.MaxConns = 2
+	addr := startWith(t, s, nil)
+
+	a := dial(t, addr)
+	waitFor(t, "1 open connection", func() bool { return openConns(s) == 1 })
+	b := dial(t, addr)
+	waitFor(t, "2 open connections", func() bool { return openConns(s) == 2 })
+	c := dial(t, addr)
+	if err := closedSoon(a); err != nil {
+		t.Errorf("the oldest silent connection, at the cap: %v; want it closed for the new one", err)
 	}
-	if open, refused := s.Conns(); open != 2 || refused != 1 {
-		t.Errorf("%d open, %d refused; want 2 and 1", open, refused)
+	// b and c busy: a fourth connection has no room.
+	for _, conn := range []net.Conn{b, c} {
+		if _, err := io.WriteString(conn, fastReq); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// A handed-off connection counts too, until net/http closes it.
-	idle[0].Close()
-	waitFor(t, "1 open connection", func() bool { open, _ := s.Conns(); return open == 1 })
-	if got := roundTrips(t, addr, "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 1); got[0] != "200 other" {
-		t.Errorf("got %q after a slot freed", got[0])
+	for range 2 {
+		select {
+		case <-entered:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the requests on the two connections were not served")
+		}
 	}
-	waitFor(t, "the handed-off connection counted out", func() bool { open, _ := s.Conns(); return open == 1 })
+	d := dial(t, addr)
+	if err := closedSoon(d); err != nil {
+		t.Errorf("a connection with 2 busy ones open, MaxConns 2: %v; want it closed at once", err)
+	}
+	once.Do(func() { close(release) })
+	for _, conn := range []net.Conn{b, c} {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("a busy connection lost its answer: %v", err)
+		}
+		resp.Body.Close()
+	}
+	if open, refused, evicted := s.Conns(); open != 2 || refused != 1 || evicted != 1 {
+		t.Errorf("%d open, %d refused, %d evicted; want 2, 1 and 1", open, refused, evicted)
+	}
+}
+
+// TestMaxConnsHandedOff: a connection net/http serves counts until it is
+// closed, and is evicted when it is the longest idle.
+func TestMaxConnsHandedOff(t *testing.T) {
+	s := newServer(echo)
+	s.MaxConns = 1
+	addr := startWith(t, s, nil)
+	x := dial(t, addr)
+	x.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(x, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(x), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, handed := s.Stats(); handed != 1 || openConns(s) != 1 {
+		t.Fatalf("%d handed off, %d open; want 1 and 1", handed, openConns(s))
+	}
+	if got := roundTrips(t, addr, fastReq, 1); got[0] != "202 POST /endpoints/a/invocations name=a accept= len=3 body=1,2" {
+		t.Errorf("a new connection at the cap, the other idle: %q", got[0])
+	}
+	if err := closedSoon(x); err != nil {
+		t.Errorf("the idle net/http connection: %v; want it closed for the new one", err)
+	}
+	waitFor(t, "no open connection", func() bool { return openConns(s) == 0 })
 }
 
 // TestSilentConnHeadTimeout: a new connection that sends nothing is closed

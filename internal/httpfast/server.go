@@ -50,29 +50,105 @@ type Server struct {
 	// Budget, if set, is what the bodies of fast requests reserve their
 	// bytes from as they are read (see internal/bodylimit).
 	Budget *bodylimit.Budget
-	// MaxConns caps the open connections, on both paths: a connection
-	// accepted beyond it is closed at once. 0: no cap.
+	// MaxConns caps the open connections, on both paths. A connection
+	// accepted at the cap takes the place of the one that has waited
+	// longest for a request (idle, or new and silent), or is closed at once
+	// when every connection is busy. 0: no cap.
 	MaxConns int
 	Logger   *slog.Logger
 
 	closing  atomic.Bool
-	mu       sync.Mutex // guards hl (set by Serve) and conns
+	mu       sync.Mutex // guards hl (set by Serve), conns, track and tracked.c
 	hl       *handoffListener
 	conns    map[*conn]struct{}
+	track    map[*tracked]struct{} // every open connection, on both paths
 	wg       sync.WaitGroup
 	served   atomic.Int64
 	handed   atomic.Int64
 	open     atomic.Int64 // connections accepted and not closed yet
 	refused  atomic.Int64 // connections closed at once: MaxConns were open
-	lastWarn atomic.Int64 // unix seconds of the last "too many connections" warning
+	evicted  atomic.Int64 // idle connections closed to make room
+	lastWarn atomic.Int64 // unix seconds of the last warning about connections
+}
+
+// tracked is one open connection, whichever path serves it: what to close
+// to evict it, and since when it has been waiting for a request.
+type tracked struct {
+	c         net.Conn     // guarded by Server.mu
+	idleSince atomic.Int64 // unix ns; 0: busy with a request; evictedMark: being closed
+}
+
+const evictedMark = -1
+
+// setIdle marks the connection waiting for a request since now.
+func (t *tracked) setIdle(now int64) {
+	for v := t.idleSince.Load(); v != evictedMark && !t.idleSince.CompareAndSwap(v, now); v = t.idleSince.Load() {
+	}
+}
+
+// setBusy marks it busy; false when it was evicted (it is being closed).
+func (t *tracked) setBusy() bool {
+	for {
+		v := t.idleSince.Load()
+		if v == evictedMark {
+			return false
+		}
+		if v == 0 || t.idleSince.CompareAndSwap(v, 0) {
+			return true
+		}
+	}
+}
+
+// evictIdle closes the connection that has waited longest for a request,
+// to make room for a new one; false when every connection is busy.
+func (s *Server) evictIdle() bool {
+	s.mu.Lock()
+	var victim *tracked
+	for tries := 0; victim == nil && tries < 3; tries++ {
+		var oldest *tracked
+		var since int64
+		for t := range s.track {
+			if v := t.idleSince.Load(); v > 0 && (oldest == nil || v < since) {
+				oldest, since = t, v
+			}
+		}
+		if oldest == nil {
+			break
+		}
+		if oldest.idleSince.CompareAndSwap(since, evictedMark) {
+			victim = oldest
+		}
+	}
+	var c net.Conn
+	if victim != nil {
+		c = victim.c
+	}
+	s.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	c.Close()
+	s.evicted.Add(1)
+	return true
+}
+
+// warnConns logs a warning about connections at most once per 10 s.
+func (s *Server) warnConns(msg string, args ...any) {
+	if now := time.Now().Unix(); s.lastWarn.Load() < now-10 {
+		s.lastWarn.Store(now)
+		s.Logger.Warn(msg, append(args, "max_connections", s.MaxConns, "open", s.open.Load(),
+			"refused_so_far", s.refused.Load(), "evicted_so_far", s.evicted.Load())...)
+	}
 }
 
 // Stats: requests served on the fast path, connections handed to HTTP.
 func (s *Server) Stats() (served, handedOff int64) { return s.served.Load(), s.handed.Load() }
 
-// Conns: connections open now, and those closed at once because MaxConns
-// were open.
-func (s *Server) Conns() (open, refused int64) { return s.open.Load(), s.refused.Load() }
+// Conns: connections open now, those closed at once because MaxConns
+// were open and busy, and idle ones closed to make room for new ones.
+func (s *Server) Conns() (open, refused, evicted int64) {
+	return s.open.Load(), s.refused.Load(), s.evicted.Load()
+}
 
 // Collectors returns Stats as Prometheus counters.
 func (s *Server) Collectors() []prometheus.Collector {
@@ -87,8 +163,11 @@ func (s *Server) Collectors() []prometheus.Collector {
 			Help: "Client connections open now (fast path and net/http)."},
 			func() float64 { return float64(s.open.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_refused_connections_total",
-			Help: "Connections closed as soon as accepted because --max-connections were open."},
+			Help: "Connections closed as soon as accepted because --max-connections were open and busy."},
 			func() float64 { return float64(s.refused.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_evicted_connections_total",
+			Help: "Idle connections closed to make room for a new one (at --max-connections or out of file descriptors)."},
+			func() float64 { return float64(s.evicted.Load()) }),
 	}
 }
 
@@ -123,7 +202,23 @@ func (s *Server) Serve(ln net.Listener) error {
 		return http.ErrServerClosed
 	}
 	s.conns = map[*conn]struct{}{}
+	s.track = map[*tracked]struct{}{}
 	s.hl = &handoffListener{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
+	// net/http says when a handed-off connection waits for a request.
+	prev := s.HTTP.ConnState
+	s.HTTP.ConnState = func(c net.Conn, st http.ConnState) {
+		if bc, ok := c.(*bufferedConn); ok {
+			switch st {
+			case http.StateIdle:
+				bc.t.setIdle(time.Now().UnixNano())
+			case http.StateActive:
+				bc.t.setBusy()
+			}
+		}
+		if prev != nil {
+			prev(c, st)
+		}
+	}
 	s.mu.Unlock()
 	acceptErr := make(chan error, 1)
 	go func() { acceptErr <- s.accept(ln) }()
@@ -155,7 +250,13 @@ func (s *Server) accept(ln net.Listener) error {
 			}
 			if temporary(err) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.Logger.Warn("accept failed; retrying", "error", err, "in", delay)
+				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+					// Out of descriptors: an idle connection makes room.
+					if s.evictIdle() {
+						delay = 5 * time.Millisecond // its descriptor is freed as its reader wakes
+					}
+				}
+				s.warnConns("accept failed; retrying", "error", err, "in", delay)
 				t := time.NewTimer(delay)
 				select {
 				case <-t.C:
@@ -170,16 +271,17 @@ func (s *Server) accept(ln net.Listener) error {
 		}
 		delay = 0
 		if s.MaxConns > 0 && s.open.Load() >= int64(s.MaxConns) {
-			c.Close()
-			s.refused.Add(1)
-			if now := time.Now().Unix(); s.lastWarn.Load() < now-10 {
-				s.lastWarn.Store(now)
-				s.Logger.Warn("too many open connections; closing new ones at once", "max_connections", s.MaxConns,
-					"refused_so_far", s.refused.Load())
+			if !s.evictIdle() {
+				c.Close()
+				s.refused.Add(1)
+				s.warnConns("too many open connections, all busy; closing new ones at once")
+				continue
 			}
-			continue
+			s.warnConns("too many open connections; closing the longest idle ones to make room")
 		}
 		fc := &conn{s: s, c: c, remote: c.RemoteAddr().String()}
+		fc.t.c = c
+		fc.t.idleSince.Store(time.Now().UnixNano()) // new and silent: evictable
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
@@ -187,6 +289,7 @@ func (s *Server) accept(ln net.Listener) error {
 			continue
 		}
 		s.open.Add(1)
+		s.track[&fc.t] = struct{}{}
 		s.conns[fc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -242,6 +345,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 type conn struct {
 	s        *Server
 	c        net.Conn
+	t        tracked
 	remote   string
 	br       *bufio.Reader
 	h        head
@@ -274,6 +378,9 @@ func (c *conn) serve() {
 		}
 		s.mu.Lock()
 		delete(s.conns, c)
+		if !handed {
+			delete(s.track, &c.t)
+		}
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
@@ -291,10 +398,16 @@ func (c *conn) serve() {
 		if s.closing.Load() {
 			return
 		}
+		if !first && c.br.Buffered() == 0 {
+			c.t.setIdle(now.UnixNano())
+		}
 		var verdict int
 		for {
 			n := c.br.Buffered()
 			if n > 0 {
+				if !c.t.setBusy() {
+					return // evicted while it waited
+				}
 				b, _ := c.br.Peek(n)
 				if verdict = parseHead(b, s.Routes, s.MaxBody, &c.h); verdict != needMore {
 					break
@@ -327,7 +440,11 @@ func (c *conn) serve() {
 func (c *conn) handOff() bool {
 	c.c.SetReadDeadline(time.Time{})
 	c.s.handed.Add(1)
-	return c.s.hl.give(&bufferedConn{Conn: c.c, r: c.br, open: &c.s.open})
+	bc := &bufferedConn{Conn: c.c, r: c.br, s: c.s, t: &c.t}
+	c.s.mu.Lock()
+	c.t.c = bc // evicting it now closes it as net/http's
+	c.s.mu.Unlock()
+	return c.s.hl.give(bc)
 }
 
 // serveOne serves the request whose head c.h holds; false when the
@@ -484,7 +601,8 @@ func appendDate(b []byte) []byte {
 type bufferedConn struct {
 	net.Conn
 	r      *bufio.Reader
-	open   *atomic.Int64
+	s      *Server
+	t      *tracked
 	closed sync.Once
 }
 
@@ -492,7 +610,12 @@ func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func (c *bufferedConn) Close() error {
 	err := c.Conn.Close()
-	c.closed.Do(func() { c.open.Add(-1) })
+	c.closed.Do(func() {
+		c.s.open.Add(-1)
+		c.s.mu.Lock()
+		delete(c.s.track, c.t)
+		c.s.mu.Unlock()
+	})
 	return err
 }
 
