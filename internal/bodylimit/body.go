@@ -13,38 +13,93 @@ import (
 // ErrTooLarge is returned by ReadAll when the body is longer than its limit.
 var ErrTooLarge = errors.New("the request body is larger than the limit")
 
-// minGrow is the least a body buffer grows by.
-const minGrow = 4 << 10
+// Chunk sizes: what does not fit in the caller's buffer is read into
+// chunks of 4 KiB doubling to 64 KiB, so a body holds about what it has
+// received, and a stalled one leaves no garbage behind.
+const (
+	minChunk = 4 << 10
+	maxChunk = 64 << 10
+)
+
+// freeChunks keeps at most 4 MiB of 64 KiB chunks for the next bodies:
+// bounded, so an attack's chunks do not outlive it.
+var freeChunks = make(chan []byte, 64)
+
+func newChunk(size int) []byte {
+	if size == maxChunk {
+		select {
+		case c := <-freeChunks:
+			return c[:0]
+		default:
+		}
+	}
+	return make([]byte, 0, size)
+}
+
+func freeChunk(c []byte) {
+	if cap(c) == maxChunk {
+		select {
+		case freeChunks <- c:
+		default:
+		}
+	}
+}
 
 // ReadAll appends r's bytes to buf until EOF and returns the grown buffer.
-// The buffer grows with the bytes received (doubling, from 4 KiB), never
-// ahead of them: declared, the length the client announced (a
-// Content-Length; negative: unknown), only caps a growth step so a body of
-// the declared length fits exactly. After more than limit bytes it stops
-// with ErrTooLarge. Other errors are r's, as they are.
-func ReadAll(r io.Reader, buf []byte, limit, declared int64) ([]byte, error) {
+// What fits in buf's capacity is read there; the rest goes into chunks as
+// it arrives and is copied into one buffer of the exact size at EOF, so
+// memory grows with the bytes received, never with a length the client
+// declared. After more than limit bytes it stops with ErrTooLarge. On an
+// error the returned buffer holds only a prefix of what was read; other
+// errors are r's, as they are.
+func ReadAll(r io.Reader, buf []byte, limit int64) ([]byte, error) {
 	start := len(buf)
+	var chunks [][]byte
+	var inChunks int64
+	defer func() {
+		for _, c := range chunks {
+			freeChunk(c)
+		}
+	}()
 	for {
-		got := int64(len(buf) - start)
+		got := int64(len(buf)-start) + inChunks
 		if got > limit {
 			return buf, ErrTooLarge
 		}
-		if len(buf) == cap(buf) {
-			want := max(2*cap(buf), len(buf)+minGrow)
-			if fit := int64(start) + declared + 1; declared >= got && fit > int64(len(buf)) && fit < int64(want) {
-				want = int(fit) // +1: see EOF without growing again
+		var room []byte
+		if chunks == nil && len(buf) < cap(buf) {
+			room = buf[len(buf):cap(buf)]
+		} else {
+			if len(chunks) == 0 || len(chunks[len(chunks)-1]) == cap(chunks[len(chunks)-1]) {
+				size := minChunk
+				if len(chunks) > 0 {
+					size = min(2*cap(chunks[len(chunks)-1]), maxChunk)
+				}
+				chunks = append(chunks, newChunk(size))
 			}
-			buf = slices.Grow(buf, want-len(buf))
+			c := chunks[len(chunks)-1]
+			room = c[len(c):cap(c)]
 		}
-		room := buf[len(buf):cap(buf)]
 		if rest := limit + 1 - got; int64(len(room)) > rest {
 			room = room[:rest]
 		}
 		n, err := r.Read(room)
-		buf = buf[:len(buf)+n]
+		if chunks == nil {
+			buf = buf[:len(buf)+n]
+		} else {
+			c := &chunks[len(chunks)-1]
+			*c = (*c)[:len(*c)+n]
+			inChunks += int64(n)
+		}
 		if err == io.EOF {
-			if int64(len(buf)-start) > limit {
+			if int64(len(buf)-start)+inChunks > limit {
 				return buf, ErrTooLarge
+			}
+			if chunks != nil {
+				buf = slices.Grow(buf, int(inChunks))
+				for _, c := range chunks {
+					buf = append(buf, c...)
+				}
 			}
 			return buf, nil
 		}

@@ -7,38 +7,78 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
 
+// drip returns its bytes a few at a time, as a slow client sends them.
+type drip struct {
+	b []byte
+	n int
+}
+
+func (d *drip) Read(p []byte) (int, error) {
+	if len(d.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), d.n)], d.b)
+	d.b = d.b[n:]
+	return n, nil
+}
+
 func TestReadAll(t *testing.T) {
-	f := func(body string, limit, declared int64, wantErr error, maxCap int) {
+	f := func(body string, bufCap int, limit int64, wantErr error) {
 		t.Helper()
-		b, err := ReadAll(strings.NewReader(body), nil, limit, declared)
-		if !errors.Is(err, wantErr) {
-			t.Errorf("ReadAll(%d bytes, limit %d, declared %d): %v, want %v", len(body), limit, declared, err, wantErr)
-		}
-		if wantErr == nil && string(b) != body {
-			t.Errorf("ReadAll(%d bytes): got %d bytes", len(body), len(b))
-		}
-		if cap(b) > maxCap {
-			t.Errorf("ReadAll(%d bytes, declared %d): buffer of %d bytes, want at most %d", len(body), declared, cap(b), maxCap)
+		for _, step := range []int{1, 1000, len(body) + 1} {
+			b, err := ReadAll(&drip{[]byte(body), step}, make([]byte, 0, bufCap), limit)
+			if !errors.Is(err, wantErr) {
+				t.Errorf("ReadAll(%d bytes by %d, limit %d): %v, want %v", len(body), step, limit, err, wantErr)
+			}
+			if wantErr == nil && string(b) != body {
+				t.Errorf("ReadAll(%d bytes by %d): got %d bytes", len(body), step, len(b))
+			}
+			if wantErr == nil && len(body) > bufCap && cap(b) > len(body)+len(body)/8+64 {
+				t.Errorf("ReadAll(%d bytes by %d): a buffer of %d bytes, want about the body's size", len(body), step, cap(b))
+			}
 		}
 	}
-	f("", 10, -1, nil, minGrow)
-	f("0123456789", 1<<20, 1<<20, nil, minGrow)                   // 1 MiB declared, 10 bytes sent: 4 KiB
-	f(strings.Repeat("x", 100_000), 1<<20, -1, nil, 256<<10)      // doubling
-	f(strings.Repeat("x", 100_000), 1<<20, 100_000, nil, 128<<10) // the last step stops at the declared length (rounded to a size class)
-	f(strings.Repeat("x", 11), 10, -1, ErrTooLarge, minGrow)
-	f(strings.Repeat("x", 10), 10, -1, nil, minGrow)
-	f(strings.Repeat("x", 1<<20), 1000, -1, ErrTooLarge, minGrow)
+	f("", 0, 10, nil)
+	f("0123456789", 64, 10, nil)
+	f("0123456789", 0, 10, nil)
+	f(strings.Repeat("x", 11), 0, 10, ErrTooLarge)
+	f(strings.Repeat("x", 11), 100, 10, ErrTooLarge)
+	f(strings.Repeat("x", 100_000), 0, 1<<20, nil)
+	f(strings.Repeat("x", 300_000), 4096, 1<<20, nil)
+	f(strings.Repeat("x", 1<<20), 0, 1000, ErrTooLarge)
 
 	// Appends to what buf holds.
-	b, err := ReadAll(strings.NewReader("def"), []byte("abc"), 3, 3)
+	b, err := ReadAll(strings.NewReader("def"), []byte("abc"), 3)
 	if string(b) != "abcdef" || err != nil {
 		t.Errorf("ReadAll after abc: %q, %v", b, err)
 	}
+}
+
+// TestReadAllHoldsWhatArrived: a body declared 1 MiB of which 10 bytes
+// came holds a few KiB, not 1 MiB.
+func TestReadAllHoldsWhatArrived(t *testing.T) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	go func() {
+		ReadAll(pr, nil, 1<<20)
+		close(done)
+	}()
+	pw.Write([]byte("0123456789"))
+	pw.Write([]byte("0123456789")) // the first write was consumed: ReadAll waits for more
+	runtime.ReadMemStats(&m1)
+	if d := m1.TotalAlloc - m0.TotalAlloc; d > 64<<10 {
+		t.Errorf("%d bytes allocated for 20 bytes of a body", d)
+	}
+	pw.Close()
+	<-done
 }
 
 func TestBudget(t *testing.T) {

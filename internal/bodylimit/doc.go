@@ -10,9 +10,12 @@
 // error shape.
 //
 // Non-obvious:
-//   - The budget counts body bytes read by requests still being served, not
-//     the buffers that hold them; a buffer grown by doubling holds at most
-//     twice what it counts.
+//   - The budget counts body bytes read by requests still being served.
+//     ReadAll keeps what does not fit in the caller's buffer in chunks of
+//     what arrived (4 KiB doubling to 64 KiB) and copies them into one
+//     buffer of the exact size at EOF, so a body in flight holds about what
+//     the budget counts, and one that stalls or is throttled leaves little
+//     garbage. At most 4 MiB of free chunks are kept for reuse.
 //   - A reservation that does not fit fails at once (no waiting): a client
 //     told to retry is cheaper than a server holding its bytes.
 //   - When the bytes in flight fall back to zero after a peak of at least

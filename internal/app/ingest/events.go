@@ -212,7 +212,6 @@ func readBody(q *request, r *http.Request) error {
 		return errTooBig
 	}
 	var src io.Reader = r.Body
-	declared := r.ContentLength
 	switch enc := strings.ToLower(r.Header.Get("Content-Encoding")); enc {
 	case "", "identity":
 	case "gzip":
@@ -225,12 +224,11 @@ func readBody(q *request, r *http.Request) error {
 		}
 		defer zr.Close()
 		src = bodylimit.Decoded(r.Body, zr)
-		declared = -1
 	default:
 		return &badRequest{http.StatusUnsupportedMediaType, restapi.CodeUnsupportedMediaType,
 			fmt.Sprintf("Content-Encoding %q is not supported; send gzip or no encoding", enc)}
 	}
-	b, err := bodylimit.ReadAll(src, q.body[:0], MaxBodyBytes, declared)
+	b, err := bodylimit.ReadAll(src, q.body[:0], MaxBodyBytes)
 	q.body = b
 	if err != nil {
 		if berr := bodyError(err); berr != nil {

@@ -77,7 +77,7 @@ func (s *Service) assess(r *http.Request) (*assessResponse, *apiError) {
 	}
 	// Any Content-Type: the body must be JSON whatever it says (curl -d
 	// sends application/x-www-form-urlencoded).
-	b, err := bodylimit.ReadAll(r.Body, nil, maxPayload, r.ContentLength)
+	b, err := bodylimit.ReadAll(r.Body, nil, maxPayload)
 	if errors.Is(err, bodylimit.ErrBusy) {
 		return nil, &apiError{http.StatusTooManyRequests, restapi.CodeTooManyRequests, bodylimit.ErrBusy.Error()}
 	}

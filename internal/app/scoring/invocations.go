@@ -183,7 +183,7 @@ func readBody(r *http.Request, buf []byte) (body []byte, tooBig bool, err error)
 	if r.ContentLength > maxBody {
 		return buf, true, nil
 	}
-	buf, err = bodylimit.ReadAll(r.Body, buf, maxBody, r.ContentLength)
+	buf, err = bodylimit.ReadAll(r.Body, buf, maxBody)
 	if errors.Is(err, bodylimit.ErrTooLarge) {
 		return buf, true, nil
 	}

@@ -191,7 +191,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (bodylimit.ReadAll). A body past the server's in-flight budget is
 // throttled like a shard over its rate: retriable, at once.
 func readBody(r *http.Request, buf []byte) ([]byte, error) {
-	buf, err := bodylimit.ReadAll(r.Body, buf, maxBody, r.ContentLength)
+	buf, err := bodylimit.ReadAll(r.Body, buf, maxBody)
 	switch {
 	case err == nil:
 		return buf, nil
