@@ -194,6 +194,15 @@ func TestMaxConnsHandedOff(t *testing.T) {
 	if _, handed := s.Stats(); handed != 1 || openConns(s) != 1 {
 		t.Fatalf("%d handed off, %d open; want 1 and 1", handed, openConns(s))
 	}
+	// net/http reports the connection idle after it wrote the answer.
+	waitFor(t, "the net/http connection idle", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for tr := range s.track {
+			return tr.idleSince.Load() > 0
+		}
+		return false
+	})
 	if got := roundTrips(t, addr, fastReq, 1); got[0] != "202 POST /endpoints/a/invocations name=a accept= len=3 body=1,2" {
 		t.Errorf("a new connection at the cap, the other idle: %q", got[0])
 	}

@@ -144,6 +144,21 @@ func rssBytes(t *testing.T, srv *server) int64 {
 	return 0
 }
 
+// rssBack waits until the server's RSS is back within 32 MiB of before
+// and returns it.
+func rssBack(t *testing.T, srv *server, before int64) int64 {
+	t.Helper()
+	var after int64
+	waitFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+		after = rssBytes(t, srv)
+		if after-before > 32*mib {
+			return fmt.Errorf("RSS %d MiB, %d MiB before the uploads", after/mib, before/mib)
+		}
+		return nil
+	})
+	return after
+}
+
 // upload is a request whose body stalls: its head declares declared
 // bytes, sent of them go out, then nothing. Its answer, if the server
 // gives one, arrives on answer as "STATUS CODE" (the /v1 error code or the
@@ -192,6 +207,22 @@ func stallUpload(t *testing.T, addr, head string, declared, sent int, chunk []by
 	return u
 }
 
+// stallUploads starts n uploads that stall after 4 MiB of the 5 MiB they
+// declare, half to /v1/events and half to the Kinesis API (PutRecords).
+func stallUploads(t *testing.T, srv *server, n int) []*upload {
+	t.Helper()
+	chunk := make([]byte, 64<<10)
+	var uploads []*upload
+	for i := range n {
+		head := eventsHead
+		if i%2 == 1 {
+			head = kinesisHead
+		}
+		uploads = append(uploads, stallUpload(t, srv.addr, head, 5*mib, 4*mib, chunk))
+	}
+	return uploads
+}
+
 // collect waits until want answers came from uploads (or the deadline),
 // and returns them with how many they are.
 func collect(uploads []*upload, want int, deadline time.Duration) (answers []string) {
@@ -234,16 +265,8 @@ const (
 func TestSlowBodiesBudget(t *testing.T) {
 	srv := startServer(t, "--max-inflight-bytes", strconv.Itoa(32*mib))
 	before := rssBytes(t, srv)
-	chunk := make([]byte, 64<<10)
 	const n, held = 96, 24
-	var uploads []*upload
-	for i := range n {
-		head := eventsHead
-		if i%2 == 1 {
-			head = kinesisHead
-		}
-		uploads = append(uploads, stallUpload(t, srv.addr, head, 5*mib, 4*mib, chunk))
-	}
+	uploads := stallUploads(t, srv, n)
 	answers := collect(uploads, n-held, 30*time.Second)
 	after := rssBytes(t, srv)
 	inflight := metric(t, srv, "tenantpulse_http_inflight_body_bytes")
@@ -274,16 +297,8 @@ func TestSlowBodiesBudget(t *testing.T) {
 func TestSlowBodiesTimeout(t *testing.T) {
 	srv := startServer(t, "--body-timeout", "3s")
 	before := rssBytes(t, srv)
-	chunk := make([]byte, 64<<10)
 	const n = 24
-	var uploads []*upload
-	for i := range n {
-		head := eventsHead
-		if i%2 == 1 {
-			head = kinesisHead
-		}
-		uploads = append(uploads, stallUpload(t, srv.addr, head, 5*mib, 4*mib, chunk))
-	}
+	uploads := stallUploads(t, srv, n)
 	var peak int64
 	waitFor(t, 30*time.Second, 20*time.Millisecond, func() error {
 		peak = max(peak, rssBytes(t, srv))
@@ -301,17 +316,72 @@ func TestSlowBodiesTimeout(t *testing.T) {
 			t.Errorf("a stalled upload was answered %q; want 408 (/v1/events) or 400 SerializationException (Kinesis)", a)
 		}
 	}
-	var after int64
-	waitFor(t, 30*time.Second, 100*time.Millisecond, func() error {
-		after = rssBytes(t, srv)
-		if after-before > 32*mib {
-			return fmt.Errorf("RSS %d MiB, %d MiB before the uploads", after/mib, before/mib)
-		}
-		return nil
-	})
+	after := rssBack(t, srv, before)
 	t.Logf("%d uploads stalled after 4 MiB: RSS %d MiB before, peak %d MiB, %d MiB after the body timeout",
 		n, before/mib, peak/mib, after/mib)
 	if in := metric(t, srv, "tenantpulse_http_inflight_body_bytes"); in != 0 {
 		t.Errorf("%v body bytes still in flight", in)
+	}
+}
+
+// TestSlowBodiesH2C: the same on one h2c connection: each stream's body
+// reserves from the budget and has its own read deadline, so streams
+// past the budget are throttled at once and the stalled ones are cut
+// after --body-timeout, with the memory given back.
+func TestSlowBodiesH2C(t *testing.T) {
+	srv := startServer(t, "--max-inflight-bytes", strconv.Itoa(32*mib), "--body-timeout", "5s")
+	before := rssBytes(t, srv)
+	var p http.Protocols
+	p.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: &p}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	chunk := make([]byte, 64<<10)
+	const n = 64
+	answers := make(chan string, n)
+	for range n {
+		pr, pw := io.Pipe()
+		t.Cleanup(func() { pw.Close() })
+		go func() {
+			for left := 4 * mib; left > 0; left -= len(chunk) {
+				if _, err := pw.Write(chunk); err != nil {
+					return
+				}
+			}
+		}()
+		req, _ := http.NewRequest("POST", srv.url+"/v1/events", pr)
+		req.ContentLength = 5 * mib
+		req.Header.Set("Content-Type", "application/json")
+		go func() {
+			resp, err := hc.Do(req)
+			if err != nil {
+				answers <- "no answer: " + err.Error()
+				return
+			}
+			resp.Body.Close()
+			answers <- fmt.Sprintf("%d %s", resp.StatusCode, resp.Proto)
+		}()
+	}
+	got := map[string]int{}
+	var during int64
+	for i := range n {
+		select {
+		case a := <-answers:
+			got[a]++
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%d of %d streams answered within 60 s: %v", i, n, got)
+		}
+		if i == n/2 {
+			during = rssBytes(t, srv)
+		}
+	}
+	after := rssBack(t, srv, before)
+	t.Logf("%d h2c streams stalled after 4 MiB of 5 MiB on one connection: RSS %d MiB before, %d MiB with half answered, %d MiB after; answers %v",
+		n, before/mib, during/mib, after/mib, got)
+	if got["429 HTTP/2.0"] < n/2 || got["429 HTTP/2.0"]+got["408 HTTP/2.0"] != n {
+		t.Errorf("answers %v; want most streams throttled (429) at once and the rest cut (408) after the body timeout", got)
+	}
+	if during-before > 96*mib {
+		t.Errorf("the server's RSS grew by %d MiB with %d stalled streams; the budget is 32 MiB", (during-before)/mib, n)
 	}
 }
