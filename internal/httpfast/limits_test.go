@@ -324,3 +324,29 @@ func TestFastBodyBudget(t *testing.T) {
 		t.Errorf("%d bytes still reserved after the requests", n)
 	}
 }
+
+// TestFastBodyBudgetAnswerArrives: a body throttled with most of it
+// unread still gets its answer to the client (the connection is not reset
+// under it).
+func TestFastBodyBudgetAnswerArrives(t *testing.T) {
+	s := newServer(bodyErr)
+	s.MaxBody = 4 << 20
+	s.Budget = bodylimit.NewBudget(bodylimit.Options{Max: 1000})
+	addr := startWith(t, s, nil)
+	for i := range 20 {
+		c := dial(t, addr)
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		go func() {
+			fmt.Fprintf(c, "POST /endpoints/a/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", 2<<20)
+			c.Write(make([]byte, 2<<20))
+		}()
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("request %d: no answer to a body past the budget: %v", i, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !resp.Close {
+			t.Errorf("request %d: %d close=%v, want 503 and the connection closed", i, resp.StatusCode, resp.Close)
+		}
+	}
+}

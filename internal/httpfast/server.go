@@ -496,10 +496,33 @@ func (c *conn) serveOne() bool {
 	if _, err := c.c.Write(c.out); err != nil {
 		return false
 	}
+	if !ok {
+		c.linger()
+	}
 	if cap(c.out) > keepBuf {
 		c.out = nil
 	}
 	return !closing
+}
+
+// lingerTime is how long a connection closed with a body unread takes in
+// what the client still sends, as net/http does: closing with bytes
+// unread would reset the connection, and the client could lose the
+// answer (a throttling error, say) before reading it.
+const lingerTime = 500 * time.Millisecond
+
+// linger half-closes the connection and drops what arrives for up to
+// lingerTime, so the client reads the answer before the connection goes.
+func (c *conn) linger() {
+	if cw, ok := c.c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.c.SetReadDeadline(time.Now().Add(lingerTime))
+	for {
+		if _, err := c.br.Discard(readBufSize); err != nil {
+			return
+		}
+	}
 }
 
 // keepBuf is the largest response buffer a connection keeps.
