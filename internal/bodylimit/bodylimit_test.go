@@ -2,6 +2,7 @@ package bodylimit
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -215,5 +216,28 @@ func TestHandlerBudget(t *testing.T) {
 	<-inUse
 	if budget.InUse() != 0 {
 		t.Errorf("%d bytes reserved after the requests", budget.InUse())
+	}
+}
+
+// TestDecodedCharged: a small gzip body that inflates past the budget is
+// refused: its decompressed bytes are charged too.
+func TestDecodedCharged(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(make([]byte, 100_000))
+	zw.Close()
+	budget := NewBudget(Options{Max: 10_000, ReturnAbove: -1})
+	var b Body
+	b.Reset(io.NopCloser(bytes.NewReader(gz.Bytes())), budget, time.Second)
+	defer b.Release()
+	zr, err := gzip.NewReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadAll(Decoded(&b, zr), nil, 1<<20); !errors.Is(err, ErrBusy) {
+		t.Errorf("%d bytes of gzip inflating to 100,000 in a budget of 10,000: %v, want ErrBusy", gz.Len(), err)
+	}
+	if _, err := ReadAll(Decoded(strings.NewReader("x"), strings.NewReader("plain")), nil, 10); err != nil {
+		t.Errorf("Decoded over a body that is not a *Body: %v", err)
 	}
 }
