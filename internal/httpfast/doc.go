@@ -30,8 +30,9 @@
 //     the answer.
 //   - At most MaxConns connections are open, counting those handed to
 //     net/http until it closes them. A connection accepted at the cap takes
-//     the place of the one that has waited longest for a request (a new
-//     silent one, or one idle between requests on either path, which
+//     the place of the one that has waited longest for a request among a
+//     random sample of 64 idle ones (a new silent one, or one idle between
+//     requests on either path, which
 //     net/http reports through http.Server.ConnState), as nginx reuses
 //     idle keep-alive connections; when every one is busy, the new one is
 //     closed at once.

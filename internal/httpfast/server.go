@@ -99,7 +99,12 @@ func (t *tracked) setBusy() bool {
 	}
 }
 
-// evictIdle closes the connection that has waited longest for a request,
+// evictSample bounds the idle connections evictIdle compares, so making
+// room costs the same with 100 or 10,000 connections open.
+const evictSample = 64
+
+// evictIdle closes the connection that has waited longest for a request
+// among a random sample of evictSample idle ones (all of them when fewer),
 // to make room for a new one; false when every connection is busy.
 func (s *Server) evictIdle() bool {
 	s.mu.Lock()
@@ -107,9 +112,15 @@ func (s *Server) evictIdle() bool {
 	for tries := 0; victim == nil && tries < 3; tries++ {
 		var oldest *tracked
 		var since int64
-		for t := range s.track {
-			if v := t.idleSince.Load(); v > 0 && (oldest == nil || v < since) {
-				oldest, since = t, v
+		seen := 0
+		for t := range s.track { // random order: a sample, as Redis evicts
+			if v := t.idleSince.Load(); v > 0 {
+				if oldest == nil || v < since {
+					oldest, since = t, v
+				}
+				if seen++; seen == evictSample {
+					break
+				}
 			}
 		}
 		if oldest == nil {
