@@ -33,6 +33,11 @@ type Config struct {
 	ShardLimit    int           `yaml:"shard_limit"`
 	MinFreeBytes  uint64        `yaml:"min_free_bytes"`
 	SegmentBytes  int64         `yaml:"segment_bytes"`
+	// MaxConnections, BodyTimeout and MaxInflightBytes bound what clients
+	// can hold of the server (docs/operations.md, Limits).
+	MaxConnections   int           `yaml:"max_connections"`
+	BodyTimeout      time.Duration `yaml:"body_timeout"`
+	MaxInflightBytes int64         `yaml:"max_inflight_bytes"`
 	// DedupeWindow and DedupeMaxBytes bound POST /v1/events' memory of
 	// event identities (id + source) it has stored.
 	DedupeWindow   time.Duration `yaml:"dedupe_window"`
@@ -118,6 +123,7 @@ func defaultConfig() Config {
 		Listen: "127.0.0.1:8080", Data: "./data", Region: "us-east-1", LogLevel: "info",
 		Fsync: "always", FsyncInterval: 100 * time.Millisecond, ShardLimit: 500,
 		MinFreeBytes: 64 << 20, SegmentBytes: 64 << 20,
+		BodyTimeout: 60 * time.Second, MaxInflightBytes: 256 << 20,
 		DedupeWindow: dedupe.DefaultWindow, DedupeMaxBytes: dedupe.DefaultMaxBytes,
 		AllowedLateness: 7 * 24 * time.Hour, CheckpointInterval: 5 * time.Second,
 		AnalyticsDedupeMaxBytes: analyticsstate.DefaultShardDedupeBytes,
@@ -153,6 +159,15 @@ func (c *Config) validate() error {
 	}
 	if c.ShardLimits != "" && c.ShardLimits != "aws" && c.ShardLimits != "none" {
 		return fmt.Errorf("shard_limits is %q; use aws or none", c.ShardLimits)
+	}
+	if c.MaxConnections < 0 {
+		return fmt.Errorf("max_connections is %d; use 0 for three quarters of the file-descriptor limit (at most 10000), or a positive number", c.MaxConnections)
+	}
+	if c.BodyTimeout <= 0 {
+		return fmt.Errorf("body_timeout %s must be positive", c.BodyTimeout)
+	}
+	if c.MaxInflightBytes < 16<<20 {
+		return fmt.Errorf("max_inflight_bytes %d must be at least 16777216 (16 MiB), so the largest request body (10 MiB) fits", c.MaxInflightBytes)
 	}
 	if c.DedupeWindow <= 0 {
 		return fmt.Errorf("dedupe_window %s must be positive", c.DedupeWindow)
@@ -238,6 +253,9 @@ func bindFlags(fs *flag.FlagSet, f *Config, configPath *string) {
 	fs.IntVar(&f.ShardLimit, "shard-limit", f.ShardLimit, "account-wide open shard limit (DescribeLimits)")
 	fs.Uint64Var(&f.MinFreeBytes, "min-free-bytes", f.MinFreeBytes, "refuse writes (retriably) while the data disk has less free space")
 	fs.Int64Var(&f.SegmentBytes, "segment-bytes", f.SegmentBytes, "seal a segment file past this size")
+	fs.IntVar(&f.MaxConnections, "max-connections", f.MaxConnections, "open client connections at most; more are closed at once (0: three quarters of the file-descriptor limit, at most 10000)")
+	fs.DurationVar(&f.BodyTimeout, "body-timeout", f.BodyTimeout, "a request body must arrive whole within this long of its head")
+	fs.Int64Var(&f.MaxInflightBytes, "max-inflight-bytes", f.MaxInflightBytes, "memory budget of all request bodies being read; a request past it is throttled (429 on /v1, the AWS throttling error on the AWS APIs)")
 	fs.DurationVar(&f.DedupeWindow, "dedupe-window", f.DedupeWindow, "POST /v1/events stores an event repeated (same id + source) within this much arrival time once")
 	fs.IntVar(&f.Workers, "workers", f.Workers, "analytics workers applying records (0: one per core)")
 	fs.DurationVar(&f.AllowedLateness, "allowed-lateness", f.AllowedLateness, "analytics: how long open sessions and running jobs are kept behind a shard's watermark (latest event time) for their late ends")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/app/risk"
 	"github.com/tenantpulse/tenantpulse/internal/app/scoring"
 	"github.com/tenantpulse/tenantpulse/internal/app/streams"
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 	"github.com/tenantpulse/tenantpulse/internal/dashboard"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/httpfast"
@@ -231,8 +233,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
+	// Request bodies: a read deadline and a shared memory budget.
+	budget := bodylimit.NewBudget(bodylimit.Options{Max: cfg.MaxInflightBytes})
+	reg.MustRegister(budget.Collectors()...)
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           bodylimit.Handler(mux, bodylimit.HandlerOptions{Budget: budget, Timeout: cfg.BodyTimeout}),
 		Protocols:         &protocols,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
@@ -248,7 +253,10 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 	}
 	// InvokeEndpoint is served on keep-alive connections without
 	// net/http's per-request work; every other connection goes to srv.
-	fast := &httpfast.Server{HTTP: srv, Routes: []httpfast.Route{scorer.InvokeRoute()}, Logger: log.With("component", "http")}
+	maxConns := maxConnections(cfg.MaxConnections)
+	log.Info("connection limits", "max_connections", maxConns, "body_timeout", cfg.BodyTimeout, "max_inflight_bytes", cfg.MaxInflightBytes)
+	fast := &httpfast.Server{HTTP: srv, Routes: []httpfast.Route{scorer.InvokeRoute()}, Logger: log.With("component", "http"),
+		MaxConns: maxConns, BodyTimeout: cfg.BodyTimeout, Budget: budget}
 	reg.MustRegister(fast.Collectors()...)
 	errc := make(chan error, 1)
 	go func() { errc <- fast.Serve(ln) }()
@@ -270,6 +278,21 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger, ready func(net.Add
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// maxConnections is the cap on open client connections: n, or when n is
+// 0 three quarters of the file-descriptor limit (RLIMIT_NOFILE, which Go
+// raises to the hard limit at start), at most 10,000, leaving the rest for
+// the data files and outgoing connections.
+func maxConnections(n int) int {
+	if n > 0 {
+		return n
+	}
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 {
+		return 10000
+	}
+	return int(min(rl.Cur/4*3, 10000))
 }
 
 // declareStreams creates the streams the config declares and reports those

@@ -18,6 +18,29 @@
 // chunked bodies, malformed requests (which net/http answers with its own
 // errors).
 //
+// Limits (every connection is hostile until it has sent a request):
+//   - A new connection has HeadTimeout for its first request's head; a
+//     kept-alive one IdleTimeout for the next request to start, then
+//     HeadTimeout for its head.
+//   - A fast request's body is not read ahead: the handler reads it from
+//     the connection as it arrives (so its buffer grows with the bytes
+//     received, never with the declared Content-Length), within
+//     BodyTimeout of the head, reserving its bytes from Budget
+//     (internal/bodylimit); a body that fails ends the connection after
+//     the answer.
+//   - At most MaxConns connections are open, counting those handed to
+//     net/http until it closes them. A connection accepted at the cap takes
+//     the place of the one that has waited longest for a request among a
+//     random sample of 64 idle ones (a new silent one, or one idle between
+//     requests on either path, which
+//     net/http reports through http.Server.ConnState), as nginx reuses
+//     idle keep-alive connections; when every one is busy, the new one is
+//     closed at once.
+//   - An accept error that may pass (EMFILE when the process is out of
+//     file descriptors, ...) is retried after 5 ms doubling to 1 s, as
+//     net/http does, and never stops the server; out of descriptors, the
+//     longest idle connection is closed first to make room.
+//
 // Non-obvious:
 //   - A request head that arrives in pieces must be whole within
 //     HeadTimeout of its first piece being seen.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,9 +14,12 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 )
 
 // Route is a request the fast path serves: Method and a path of Prefix,
@@ -35,22 +39,127 @@ type Server struct {
 	// IdleTimeout closes a fast connection with no request this long (see
 	// the package doc). Default HTTP.IdleTimeout, else 5 minutes.
 	IdleTimeout time.Duration
-	// HeadTimeout bounds the time from a request's first bytes to its whole
-	// head. Default HTTP.ReadHeaderTimeout, else 30 s.
+	// HeadTimeout bounds the time from a new connection, or from a request's
+	// first bytes on a kept-alive one, to the request's whole head. Default
+	// HTTP.ReadHeaderTimeout, else 30 s.
 	HeadTimeout time.Duration
-	Logger      *slog.Logger
+	// BodyTimeout bounds the time from a fast request's head to its whole
+	// body. Default 60 s. (Bodies net/http reads get theirs from
+	// bodylimit.Handler.)
+	BodyTimeout time.Duration
+	// Budget, if set, is what the bodies of fast requests reserve their
+	// bytes from as they are read (see internal/bodylimit).
+	Budget *bodylimit.Budget
+	// MaxConns caps the open connections, on both paths. A connection
+	// accepted at the cap takes the place of the one that has waited
+	// longest for a request (idle, or new and silent), or is closed at once
+	// when every connection is busy. 0: no cap.
+	MaxConns int
+	Logger   *slog.Logger
 
-	closing atomic.Bool
-	mu      sync.Mutex // guards hl (set by Serve) and conns
-	hl      *handoffListener
-	conns   map[*conn]struct{}
-	wg      sync.WaitGroup
-	served  atomic.Int64
-	handed  atomic.Int64
+	closing  atomic.Bool
+	mu       sync.Mutex // guards hl (set by Serve), conns, track and tracked.c
+	hl       *handoffListener
+	conns    map[*conn]struct{}
+	track    map[*tracked]struct{} // every open connection, on both paths
+	wg       sync.WaitGroup
+	served   atomic.Int64
+	handed   atomic.Int64
+	open     atomic.Int64 // connections accepted and not closed yet
+	refused  atomic.Int64 // connections closed at once: MaxConns were open
+	evicted  atomic.Int64 // idle connections closed to make room
+	lastWarn atomic.Int64 // unix seconds of the last warning about connections
+}
+
+// tracked is one open connection, whichever path serves it: what to close
+// to evict it, and since when it has been waiting for a request.
+type tracked struct {
+	c         net.Conn     // guarded by Server.mu
+	idleSince atomic.Int64 // unix ns; 0: busy with a request; evictedMark: being closed
+}
+
+const evictedMark = -1
+
+// setIdle marks the connection waiting for a request since now.
+func (t *tracked) setIdle(now int64) {
+	for v := t.idleSince.Load(); v != evictedMark && !t.idleSince.CompareAndSwap(v, now); v = t.idleSince.Load() {
+	}
+}
+
+// setBusy marks it busy; false when it was evicted (it is being closed).
+func (t *tracked) setBusy() bool {
+	for {
+		v := t.idleSince.Load()
+		if v == evictedMark {
+			return false
+		}
+		if v == 0 || t.idleSince.CompareAndSwap(v, 0) {
+			return true
+		}
+	}
+}
+
+// evictSample bounds the idle connections evictIdle compares, so making
+// room costs the same with 100 or 10,000 connections open.
+const evictSample = 64
+
+// evictIdle closes the connection that has waited longest for a request
+// among a random sample of evictSample idle ones (all of them when fewer),
+// to make room for a new one; false when every connection is busy.
+func (s *Server) evictIdle() bool {
+	s.mu.Lock()
+	var victim *tracked
+	for tries := 0; victim == nil && tries < 3; tries++ {
+		var oldest *tracked
+		var since int64
+		seen := 0
+		for t := range s.track { // random order: a sample, as Redis evicts
+			if v := t.idleSince.Load(); v > 0 {
+				if oldest == nil || v < since {
+					oldest, since = t, v
+				}
+				if seen++; seen == evictSample {
+					break
+				}
+			}
+		}
+		if oldest == nil {
+			break
+		}
+		if oldest.idleSince.CompareAndSwap(since, evictedMark) {
+			victim = oldest
+		}
+	}
+	var c net.Conn
+	if victim != nil {
+		c = victim.c
+	}
+	s.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	c.Close()
+	s.evicted.Add(1)
+	return true
+}
+
+// warnConns logs a warning about connections at most once per 10 s.
+func (s *Server) warnConns(msg string, args ...any) {
+	if now := time.Now().Unix(); s.lastWarn.Load() < now-10 {
+		s.lastWarn.Store(now)
+		s.Logger.Warn(msg, append(args, "max_connections", s.MaxConns, "open", s.open.Load(),
+			"refused_so_far", s.refused.Load(), "evicted_so_far", s.evicted.Load())...)
+	}
 }
 
 // Stats: requests served on the fast path, connections handed to HTTP.
 func (s *Server) Stats() (served, handedOff int64) { return s.served.Load(), s.handed.Load() }
+
+// Conns: connections open now, those closed at once because MaxConns
+// were open and busy, and idle ones closed to make room for new ones.
+func (s *Server) Conns() (open, refused, evicted int64) {
+	return s.open.Load(), s.refused.Load(), s.evicted.Load()
+}
 
 // Collectors returns Stats as Prometheus counters.
 func (s *Server) Collectors() []prometheus.Collector {
@@ -61,6 +170,15 @@ func (s *Server) Collectors() []prometheus.Collector {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_handed_off_connections_total",
 			Help: "Connections the fast path handed to net/http (other routes, HTTP/2, unusual requests)."},
 			func() float64 { return float64(s.handed.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tenantpulse_http_open_connections",
+			Help: "Client connections open now (fast path and net/http)."},
+			func() float64 { return float64(s.open.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_refused_connections_total",
+			Help: "Connections closed as soon as accepted because --max-connections were open and busy."},
+			func() float64 { return float64(s.refused.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tenantpulse_http_evicted_connections_total",
+			Help: "Idle connections closed to make room for a new one (at --max-connections or out of file descriptors)."},
+			func() float64 { return float64(s.evicted.Load()) }),
 	}
 }
 
@@ -82,6 +200,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			s.HeadTimeout = 30 * time.Second
 		}
 	}
+	if s.BodyTimeout <= 0 {
+		s.BodyTimeout = 60 * time.Second
+	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -92,7 +213,23 @@ func (s *Server) Serve(ln net.Listener) error {
 		return http.ErrServerClosed
 	}
 	s.conns = map[*conn]struct{}{}
+	s.track = map[*tracked]struct{}{}
 	s.hl = &handoffListener{ln: ln, conns: make(chan net.Conn), done: make(chan struct{})}
+	// net/http says when a handed-off connection waits for a request.
+	prev := s.HTTP.ConnState
+	s.HTTP.ConnState = func(c net.Conn, st http.ConnState) {
+		if bc, ok := c.(*bufferedConn); ok {
+			switch st {
+			case http.StateIdle:
+				bc.t.setIdle(time.Now().UnixNano())
+			case http.StateActive:
+				bc.t.setBusy()
+			}
+		}
+		if prev != nil {
+			prev(c, st)
+		}
+	}
 	s.mu.Unlock()
 	acceptErr := make(chan error, 1)
 	go func() { acceptErr <- s.accept(ln) }()
@@ -110,6 +247,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
+// accept accepts until the listener closes. A temporary error (EMFILE
+// when the process is out of file descriptors, ECONNABORTED, ...) is
+// retried after a pause, 5 ms doubling to 1 s, as net/http does; any other
+// error stops the server.
 func (s *Server) accept(ln net.Listener) error {
 	var delay time.Duration
 	for {
@@ -118,29 +259,70 @@ func (s *Server) accept(ln net.Listener) error {
 			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if temporary(err) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.Logger.Warn("accept failed; retrying", "error", err, "in", delay)
-				time.Sleep(delay)
+				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+					// Out of descriptors: an idle connection makes room.
+					if s.evictIdle() {
+						delay = 5 * time.Millisecond // its descriptor is freed as its reader wakes
+					}
+				}
+				s.warnConns("accept failed; retrying", "error", err, "in", delay)
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+				case <-s.hl.done:
+					t.Stop()
+					return nil
+				}
 				continue
 			}
 			s.hl.Close()
-			return err
+			return fmt.Errorf("cannot accept connections: %w", err)
 		}
 		delay = 0
+		if s.MaxConns > 0 && s.open.Load() >= int64(s.MaxConns) {
+			if !s.evictIdle() {
+				c.Close()
+				s.refused.Add(1)
+				s.warnConns("too many open connections, all busy; closing new ones at once")
+				continue
+			}
+			s.warnConns("too many open connections; closing the longest idle ones to make room")
+		}
 		fc := &conn{s: s, c: c, remote: c.RemoteAddr().String()}
+		fc.t.c = c
+		fc.t.idleSince.Store(time.Now().UnixNano()) // new and silent: evictable
 		s.mu.Lock()
 		if s.closing.Load() {
 			s.mu.Unlock()
 			c.Close()
 			continue
 		}
+		s.open.Add(1)
+		s.track[&fc.t] = struct{}{}
 		s.conns[fc] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go fc.serve()
 	}
+}
+
+// temporary reports whether an accept error may go away by itself: a
+// timeout, or running out of descriptors, buffers or memory, or a
+// connection that went before it was accepted.
+func temporary(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EINTR, syscall.EAGAIN, syscall.EPROTO, syscall.EPERM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown stops accepting, closes idle fast connections, waits for the
@@ -174,15 +356,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 type conn struct {
 	s        *Server
 	c        net.Conn
+	t        tracked
 	remote   string
 	br       *bufio.Reader
 	h        head
-	body     []byte
 	out      []byte
-	bodyR    bodyReader
+	lr       limitedBody    // the request body on the connection
+	body     bodylimit.Body // lr, reserving from the budget
 	w        responseWriter
 	deadline time.Time // the read deadline set, zero: none
 }
+
+// limitedBody is the body's bytes on the connection.
+type limitedBody struct{ io.LimitedReader }
+
+func (*limitedBody) Close() error { return nil }
 
 // readBufSize is a fast connection's read buffer: a request head must fit
 // in it to be served here.
@@ -197,26 +385,40 @@ func (c *conn) serve() {
 		}
 		if !handed {
 			c.c.Close()
+			s.open.Add(-1)
 		}
 		s.mu.Lock()
 		delete(s.conns, c)
+		if !handed {
+			delete(s.track, &c.t)
+		}
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
 	c.br = bufio.NewReaderSize(c.c, readBufSize)
-	for {
+	// A new connection has HeadTimeout for its first request's head, as
+	// on net/http; a kept-alive one IdleTimeout for the next request to start.
+	c.deadline = time.Now().Add(s.HeadTimeout)
+	c.c.SetReadDeadline(c.deadline)
+	for first := true; ; first = false {
 		now := time.Now()
-		if c.deadline.Sub(now) < s.IdleTimeout/2 {
+		if !first && c.deadline.Sub(now) < s.IdleTimeout/2 {
 			c.deadline = now.Add(s.IdleTimeout)
 			c.c.SetReadDeadline(c.deadline)
 		}
 		if s.closing.Load() {
 			return
 		}
+		if !first && c.br.Buffered() == 0 {
+			c.t.setIdle(now.UnixNano())
+		}
 		var verdict int
 		for {
 			n := c.br.Buffered()
 			if n > 0 {
+				if !c.t.setBusy() {
+					return // evicted while it waited
+				}
 				b, _ := c.br.Peek(n)
 				if verdict = parseHead(b, s.Routes, s.MaxBody, &c.h); verdict != needMore {
 					break
@@ -239,7 +441,7 @@ func (c *conn) serve() {
 			handed = c.handOff()
 			return
 		}
-		if !c.serveOne() || c.h.close || s.closing.Load() {
+		if !c.serveOne() {
 			return
 		}
 	}
@@ -249,14 +451,19 @@ func (c *conn) serve() {
 func (c *conn) handOff() bool {
 	c.c.SetReadDeadline(time.Time{})
 	c.s.handed.Add(1)
-	return c.s.hl.give(&bufferedConn{Conn: c.c, r: c.br})
+	bc := &bufferedConn{Conn: c.c, r: c.br, s: c.s, t: &c.t}
+	c.s.mu.Lock()
+	c.t.c = bc // evicting it now closes it as net/http's
+	c.s.mu.Unlock()
+	return c.s.hl.give(bc)
 }
 
 // serveOne serves the request whose head c.h holds; false when the
 // connection cannot go on.
 func (c *conn) serveOne() bool {
+	s := c.s
 	h := &c.h
-	rt := &c.s.Routes[h.route]
+	rt := &s.Routes[h.route]
 	hdr := make(http.Header, len(h.fields))
 	for _, f := range h.fields {
 		k := textproto.CanonicalMIMEHeaderKey(string(f.name))
@@ -270,53 +477,67 @@ func (c *conn) serveOne() bool {
 	}
 	req.SetPathValue(rt.Param, string(h.segment))
 	c.br.Discard(h.size)
-	n := int(h.contentLength)
-	if cap(c.body) < n {
-		c.body = make([]byte, n)
-	}
-	c.body = c.body[:n]
-	if _, err := io.ReadFull(c.br, c.body); err != nil {
-		return false
-	}
-	c.bodyR = bodyReader{b: c.body}
-	req.Body = &c.bodyR
-	if n == 0 {
-		req.Body = http.NoBody
+	// The handler reads the body from the connection as it arrives (its
+	// buffer grows with the bytes, not with Content-Length), within
+	// BodyTimeout and reserving from the budget.
+	c.lr = limitedBody{io.LimitedReader{R: c.br, N: h.contentLength}}
+	c.body.Reset(&c.lr, s.Budget, s.BodyTimeout)
+	req.Body = http.NoBody
+	if n := h.contentLength; n > 0 {
+		if int64(c.br.Buffered()) < n {
+			c.deadline = time.Now().Add(s.BodyTimeout)
+			c.c.SetReadDeadline(c.deadline)
+		}
+		req.Body = &c.body
 	}
 	c.w.reset()
 	rt.Handler.ServeHTTP(&c.w, req)
-	c.out = c.w.appendResponse(c.out[:0], h.close || c.s.closing.Load())
-	if len(c.body) > keepBuf {
-		c.body = nil
+	c.body.Release()
+	// What the handler left of a good body is skipped (bufio's Discard
+	// allocates nothing); after a failed one the connection ends.
+	ok := c.body.Err() == nil
+	if ok && c.lr.N > 0 {
+		_, err := c.br.Discard(int(c.lr.N))
+		ok = err == nil
 	}
-	c.s.served.Add(1)
+	c.lr.N = 0
+	closing := h.close || s.closing.Load() || !ok
+	c.out = c.w.appendResponse(c.out[:0], closing)
+	s.served.Add(1)
 	if _, err := c.c.Write(c.out); err != nil {
 		return false
+	}
+	if !ok {
+		c.linger()
 	}
 	if cap(c.out) > keepBuf {
 		c.out = nil
 	}
-	return true
+	return !closing
 }
 
-// keepBuf is the largest body or response buffer a connection keeps.
-const keepBuf = 64 << 10
+// lingerTime is how long a connection closed with a body unread takes in
+// what the client still sends, as net/http does: closing with bytes
+// unread would reset the connection, and the client could lose the
+// answer (a throttling error, say) before reading it.
+const lingerTime = 500 * time.Millisecond
 
-type bodyReader struct {
-	b   []byte
-	off int
-}
-
-func (r *bodyReader) Read(p []byte) (int, error) {
-	if r.off == len(r.b) {
-		return 0, io.EOF
+// linger half-closes the connection and drops what arrives for up to
+// lingerTime, so the client reads the answer before the connection goes.
+func (c *conn) linger() {
+	if cw, ok := c.c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
 	}
-	n := copy(p, r.b[r.off:])
-	r.off += n
-	return n, nil
+	c.c.SetReadDeadline(time.Now().Add(lingerTime))
+	for {
+		if _, err := c.br.Discard(readBufSize); err != nil {
+			return
+		}
+	}
 }
 
-func (r *bodyReader) Close() error { return nil }
+// keepBuf is the largest response buffer a connection keeps.
+const keepBuf = 64 << 10
 
 // responseWriter buffers a fast response.
 type responseWriter struct {
@@ -409,13 +630,28 @@ func appendDate(b []byte) []byte {
 	return append(b, d.text...)
 }
 
-// bufferedConn is a connection handed off with the bytes already read.
+// bufferedConn is a connection handed off with the bytes already read; it
+// counts itself out of the open connections when closed.
 type bufferedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r      *bufio.Reader
+	s      *Server
+	t      *tracked
+	closed sync.Once
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *bufferedConn) Close() error {
+	err := c.Conn.Close()
+	c.closed.Do(func() {
+		c.s.open.Add(-1)
+		c.s.mu.Lock()
+		delete(c.s.track, c.t)
+		c.s.mu.Unlock()
+	})
+	return err
+}
 
 // handoffListener is what HTTP accepts from: the connections handed off.
 type handoffListener struct {

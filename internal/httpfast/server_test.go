@@ -24,29 +24,10 @@ func echo(w http.ResponseWriter, r *http.Request) {
 
 func start(t *testing.T) (*Server, string) {
 	t.Helper()
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /endpoints/{name}/invocations", echo)
-	mux.HandleFunc("GET /other", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "other") })
-	s := &Server{
-		HTTP:    &http.Server{Handler: mux},
-		Routes:  []Route{{Method: "POST", Prefix: "/endpoints/", Suffix: "/invocations", Param: "name", Handler: http.HandlerFunc(echo)}},
-		MaxBody: 1000,
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-		if err := <-errc; err != http.ErrServerClosed {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-	return s, ln.Addr().String()
+	s := newServer(echo)
+	s.HTTP.Handler.(*http.ServeMux).HandleFunc("POST /endpoints/{name}/invocations", echo)
+	s.MaxBody = 1000
+	return s, startWith(t, s, nil)
 }
 
 func TestFastKeepAlive(t *testing.T) {

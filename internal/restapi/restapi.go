@@ -22,6 +22,8 @@ const (
 	CodeNotFound             = "NotFound"
 	CodeLimitExceeded        = "LimitExceeded" // a configured limit; the message says which and how to raise it
 	CodeUnavailable          = "ServiceUnavailable"
+	CodeTooManyRequests      = "TooManyRequests" // 429: retry after a pause (Retry-After)
+	CodeRequestTimeout       = "RequestTimeout"  // 408: the body did not arrive in time
 	CodeInternal             = "InternalError"
 )
 

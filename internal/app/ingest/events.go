@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/analytics"
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 	"github.com/tenantpulse/tenantpulse/internal/dedupe"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
@@ -127,7 +128,10 @@ func (e *badRequest) Error() string { return e.msg }
 func (s *Service) postEvents(w http.ResponseWriter, r *http.Request) {
 	q := requestPool.Get().(*request)
 	defer func() {
-		if cap(q.body) <= 2*MaxBodyBytes && cap(q.stored) <= 4*MaxBodyBytes {
+		if cap(q.body) > keepBody {
+			q.body = nil
+		}
+		if cap(q.stored) <= 4*MaxBodyBytes {
 			q.reset()
 			requestPool.Put(q)
 		}
@@ -140,6 +144,9 @@ func (s *Service) postEvents(w http.ResponseWriter, r *http.Request) {
 			br = &badRequest{http.StatusInternalServerError, restapi.CodeInternal, err.Error()}
 		}
 		s.m.requests(br.status)
+		if br == errBusy {
+			w.Header().Set("Retry-After", "1")
+		}
 		restapi.WriteError(w, br.status, br.code, br.msg)
 		return
 	}
@@ -199,8 +206,18 @@ func bodyKind(ct string) (ndjson bool, err error) {
 var errTooBig = &badRequest{http.StatusRequestEntityTooLarge, restapi.CodePayloadTooLarge,
 	fmt.Sprintf("the body is larger than %d bytes (5 MiB); send fewer events per request", MaxBodyBytes)}
 
+// errBusy answers a body past the server's in-flight budget: retriable.
+var errBusy = &badRequest{http.StatusTooManyRequests, restapi.CodeTooManyRequests,
+	"the server is reading as many request bodies as its memory budget allows (--max-inflight-bytes); retry the same request after a pause (Retry-After)"}
+
+// keepBody is the largest body buffer a pooled request keeps, so an
+// attack's buffers do not outlive it.
+const keepBody = 1 << 20
+
 // readBody reads the (decompressed) body into q.body, refusing more than
-// MaxBodyBytes.
+// MaxBodyBytes. The buffer grows with the bytes received
+// (bodylimit.ReadAll); decompressed bytes are charged to the request's
+// in-flight budget too.
 func readBody(q *request, r *http.Request) error {
 	if r.ContentLength > MaxBodyBytes && r.Header.Get("Content-Encoding") == "" {
 		return errTooBig
@@ -211,46 +228,40 @@ func readBody(q *request, r *http.Request) error {
 	case "gzip":
 		zr, err := gzip.NewReader(r.Body)
 		if err != nil {
+			if berr := bodyError(err); berr != nil {
+				return berr
+			}
 			return &badRequest{http.StatusBadRequest, restapi.CodeInvalidRequest, "the body is not valid gzip: " + err.Error()}
 		}
 		defer zr.Close()
-		src = zr
+		src = bodylimit.Decoded(r.Body, zr)
 	default:
 		return &badRequest{http.StatusUnsupportedMediaType, restapi.CodeUnsupportedMediaType,
 			fmt.Sprintf("Content-Encoding %q is not supported; send gzip or no encoding", enc)}
 	}
-	want := MaxBodyBytes + 1
-	if r.ContentLength > 0 && r.Header.Get("Content-Encoding") == "" {
-		want = int(r.ContentLength) + 1
-	}
-	if cap(q.body) < want {
-		q.body = make([]byte, 0, want)
-	}
-	b := q.body[:0]
-	for {
-		if len(b) == cap(b) {
-			if len(b) > MaxBodyBytes {
-				return errTooBig
-			}
-			b = append(b, 0)[:len(b)] // grow
-		}
-		n, err := src.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if len(b) > MaxBodyBytes {
-			return errTooBig
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return errTooBig
-			}
-			return &badRequest{http.StatusBadRequest, restapi.CodeInvalidRequest, "cannot read the body: " + err.Error()}
-		}
-	}
+	b, err := bodylimit.ReadAll(src, q.body[:0], MaxBodyBytes)
 	q.body = b
+	if err != nil {
+		if berr := bodyError(err); berr != nil {
+			return berr
+		}
+		return &badRequest{http.StatusBadRequest, restapi.CodeInvalidRequest, "cannot read the body: " + err.Error()}
+	}
+	return nil
+}
+
+// bodyError is the answer to a body that could not be read for a reason
+// of the server's limits, or nil.
+func bodyError(err error) *badRequest {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, bodylimit.ErrTooLarge), errors.As(err, &mbe):
+		return errTooBig
+	case errors.Is(err, bodylimit.ErrBusy):
+		return errBusy
+	case errors.Is(err, bodylimit.ErrTimeout):
+		return &badRequest{http.StatusRequestTimeout, restapi.CodeRequestTimeout, err.Error()}
+	}
 	return nil
 }
 

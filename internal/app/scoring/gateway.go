@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
 )
@@ -60,6 +60,9 @@ func (s *Service) assessChurn(w http.ResponseWriter, r *http.Request) {
 func (s *Service) answer(w http.ResponseWriter, route string, resp any, aerr *apiError) {
 	if aerr != nil {
 		s.metrics.gatewayRequest(route, aerr.status)
+		if aerr.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
 		restapi.WriteError(w, aerr.status, aerr.code, aerr.message)
 		return
 	}
@@ -74,11 +77,14 @@ func (s *Service) assess(r *http.Request) (*assessResponse, *apiError) {
 	}
 	// Any Content-Type: the body must be JSON whatever it says (curl -d
 	// sends application/x-www-form-urlencoded).
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
-	if err != nil {
+	b, err := bodylimit.ReadAll(r.Body, nil, maxPayload)
+	if errors.Is(err, bodylimit.ErrBusy) {
+		return nil, &apiError{http.StatusTooManyRequests, restapi.CodeTooManyRequests, bodylimit.ErrBusy.Error()}
+	}
+	if err != nil && !errors.Is(err, bodylimit.ErrTooLarge) {
 		return nil, badRequest("cannot read the request body: " + err.Error())
 	}
-	if len(b) > maxPayload {
+	if err != nil {
 		return nil, &apiError{http.StatusRequestEntityTooLarge, restapi.CodePayloadTooLarge,
 			fmt.Sprintf("the payload is over %d bytes; send one company's facts", maxPayload)}
 	}

@@ -1,7 +1,7 @@
 package scoring
 
 import (
-	"io"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/awswire"
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 )
 
 // Behavior: InvokeEndpoint, POST /endpoints/{EndpointName}/invocations, as
@@ -105,6 +106,10 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request) {
 		writeSMError(w, ErrValidation, "1 validation error detected: Value at 'body' failed to satisfy constraint: "+
 			"Member must have length less than or equal to 6291456; send fewer rows per request")
 		return
+	case errors.Is(err, bodylimit.ErrBusy):
+		met.throttled.Inc()
+		writeSMError(w, ErrThrottling, "Rate exceeded: the server is reading as many request bodies as its memory budget allows (--max-inflight-bytes); retry with backoff")
+		return
 	case err != nil:
 		met.validation.Inc()
 		writeSMError(w, ErrValidation, "cannot read the request body: "+err.Error())
@@ -181,30 +186,17 @@ func appendPrediction(dst []byte, p Prediction) []byte {
 	return append(dst, '}')
 }
 
-// readBody reads the request body into buf, up to maxBody bytes.
+// readBody reads the request body into buf, up to maxBody bytes; the
+// buffer grows with the bytes received (bodylimit.ReadAll).
 func readBody(r *http.Request, buf []byte) (body []byte, tooBig bool, err error) {
 	if r.ContentLength > maxBody {
 		return buf, true, nil
 	}
-	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength+1 {
-		buf = make([]byte, 0, r.ContentLength+1) // +1: see EOF without growing
+	buf, err = bodylimit.ReadAll(r.Body, buf, maxBody)
+	if errors.Is(err, bodylimit.ErrTooLarge) {
+		return buf, true, nil
 	}
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if len(buf) > maxBody {
-			return buf, true, nil
-		}
-		if err == io.EOF {
-			return buf, false, nil
-		}
-		if err != nil {
-			return buf, false, err
-		}
-	}
+	return buf, false, err
 }
 
 // checkContentType returns why ct is not a CSV body the model takes, or "".

@@ -12,6 +12,7 @@ const (
 	outcomeOK         = "ok"
 	outcomeValidation = "validation_error"
 	outcomeModel      = "model_error"
+	outcomeThrottled  = "throttled"
 )
 
 // unknownEndpoint labels invocations of endpoints that do not exist, so a
@@ -30,16 +31,16 @@ type metrics struct {
 // epMetrics are one endpoint's series, resolved once so the hot path does
 // not look labels up.
 type epMetrics struct {
-	ok, validation, model prometheus.Counter
-	rows                  prometheus.Counter
-	latency               prometheus.Observer
+	ok, validation, model, throttled prometheus.Counter
+	rows                             prometheus.Counter
+	latency                          prometheus.Observer
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenantpulse_scoring_invocations_total",
-			Help: "POST /endpoints/{name}/invocations requests, by endpoint and outcome: ok, validation_error (400) or model_error (424).",
+			Help: "POST /endpoints/{name}/invocations requests, by endpoint and outcome: ok, validation_error (400), model_error (424) or throttled (ThrottlingException: past --max-inflight-bytes).",
 		}, []string{"endpoint", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tenantpulse_scoring_invocation_seconds",
@@ -71,6 +72,7 @@ func (m *metrics) endpoint(name string) *epMetrics {
 		ok:         m.invocations.WithLabelValues(name, outcomeOK),
 		validation: m.invocations.WithLabelValues(name, outcomeValidation),
 		model:      m.invocations.WithLabelValues(name, outcomeModel),
+		throttled:  m.invocations.WithLabelValues(name, outcomeThrottled),
 		rows:       m.rows.WithLabelValues(name),
 		latency:    m.latency.WithLabelValues(name),
 	}

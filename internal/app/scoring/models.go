@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 	"github.com/tenantpulse/tenantpulse/internal/model"
 	"github.com/tenantpulse/tenantpulse/internal/restapi"
 )
@@ -155,6 +156,11 @@ func (s *Service) putModel(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
+		if errors.Is(err, bodylimit.ErrBusy) {
+			w.Header().Set("Retry-After", "1")
+			restapi.WriteError(w, http.StatusTooManyRequests, restapi.CodeTooManyRequests, err.Error())
+			return
+		}
 		if errors.As(err, &tooBig) {
 			s.modelTooBig(w, " is")
 			return

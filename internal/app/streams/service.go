@@ -3,7 +3,6 @@ package streams
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantpulse/tenantpulse/internal/awswire"
+	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
@@ -148,6 +148,10 @@ func (c *call) reply(v any) error {
 
 var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 128<<10); return &b }}
 
+// keepBody is the largest body buffer returned to bodyPool: the buffers of
+// a burst of big (or slow) requests do not outlive it.
+const keepBody = 1 << 20
+
 // ServeHTTP answers one Kinesis API request.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{w: w, r: r, reqID: awswire.NewRequestID()}
@@ -177,11 +181,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	bp := bodyPool.Get().(*[]byte)
 	defer func() {
-		if cap(*bp) <= maxBody+1 {
+		if cap(*bp) <= keepBody {
 			bodyPool.Put(bp)
 		}
 	}()
-	body, err := readBody(r.Body, (*bp)[:0])
+	body, err := readBody(r, (*bp)[:0])
 	*bp = body
 	if err != nil {
 		s.fail(c, err)
@@ -195,25 +199,21 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.WithLabelValues(c.op, "200").Inc()
 }
 
-func readBody(r io.Reader, buf []byte) ([]byte, error) {
-	lr := io.LimitReader(r, maxBody+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := lr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return buf, awswire.Errorf(awswire.Serialization, "cannot read the request body: %v", err)
-		}
-	}
-	if len(buf) > maxBody {
+// readBody reads the body into buf, which grows with the bytes received
+// (bodylimit.ReadAll). A body past the server's in-flight budget is
+// throttled like a shard over its rate: retriable, at once.
+func readBody(r *http.Request, buf []byte) ([]byte, error) {
+	buf, err := bodylimit.ReadAll(r.Body, buf, maxBody)
+	switch {
+	case err == nil:
+		return buf, nil
+	case errors.Is(err, bodylimit.ErrTooLarge):
 		return buf, awswire.Errorf(awswire.Serialization, "the request body is larger than %d bytes", maxBody)
+	case errors.Is(err, bodylimit.ErrBusy):
+		return buf, awswire.Errorf(awswire.ProvisionedThroughputExceeded,
+			"Rate exceeded: the server is reading as many request bodies as its memory budget allows (--max-inflight-bytes). Retry with backoff.")
 	}
-	return buf, nil
+	return buf, awswire.Errorf(awswire.Serialization, "cannot read the request body: %v", err)
 }
 
 func (s *Service) fail(c *call, err error) {
