@@ -72,9 +72,10 @@ func TestCheckpointRetriesBackOff(t *testing.T) {
 	defer s.Stop()
 	const attempts = 4
 	deadline := time.Now().Add(30 * time.Second)
-	for s.CheckpointFailures().Total < attempts {
+	// A failure is counted before its line is logged: wait for both.
+	for s.CheckpointFailures().Total < attempts || logs.count("cannot checkpoint") < attempts {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d failed checkpoints in 30 s, want %d", s.CheckpointFailures().Total, attempts)
+			t.Fatalf("%d failed checkpoints and %d log lines in 30 s, want %d", s.CheckpointFailures().Total, logs.count("cannot checkpoint"), attempts)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
