@@ -250,6 +250,11 @@ func postUntilAnswered(t *testing.T, hc *http.Client, url string, body []byte) {
 		if r.FailedEventCount == 0 {
 			return
 		}
+		for _, res := range r.Results {
+			if res.Status == "rejected" {
+				t.Fatalf("POST /v1/events rejected event %s: %s (a resend cannot help)", res.ID, res.Reason)
+			}
+		}
 		// Resend the whole batch: the stored ones come back duplicate.
 		time.Sleep(20 * time.Millisecond)
 	}
