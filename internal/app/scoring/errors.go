@@ -15,10 +15,10 @@ const (
 	ErrValidation         = "ValidationError"
 	ErrModel              = "ModelError"
 	ErrInternalFailure    = "InternalFailure"
+	// ErrServiceUnavailable (503) is the retriable error InvokeEndpoint
+	// models; written when a body is past the in-flight memory budget,
+	// and the SDKs retry it with backoff.
 	ErrServiceUnavailable = "ServiceUnavailable"
-	// ErrThrottling is the AWS-wide throttling error the SDKs retry with
-	// backoff; written when a body is past the in-flight memory budget.
-	ErrThrottling = "ThrottlingException"
 )
 
 // smError is one row of the SageMaker runtime's error table: the HTTP
@@ -36,7 +36,6 @@ var smErrors = map[string]smError{
 	ErrModel:              {http.StatusFailedDependency, ErrModel + ":http://internal.amazon.com/coral/com.amazon.sagemaker.runtime/"},
 	ErrInternalFailure:    {http.StatusInternalServerError, ErrInternalFailure + ":http://internal.amazon.com/coral/com.amazon.coral.service/"},
 	ErrServiceUnavailable: {http.StatusServiceUnavailable, ErrServiceUnavailable + ":http://internal.amazon.com/coral/com.amazon.coral.service/"},
-	ErrThrottling:         {http.StatusBadRequest, ErrThrottling + ":http://internal.amazon.com/coral/com.amazon.coral.availability/"},
 }
 
 var (

@@ -108,7 +108,7 @@ func (s *Service) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, bodylimit.ErrBusy):
 		met.throttled.Inc()
-		writeSMError(w, ErrThrottling, "Rate exceeded: the server is reading as many request bodies as its memory budget allows (--max-inflight-bytes); retry with backoff")
+		writeSMError(w, ErrServiceUnavailable, "The service is unavailable: the server is reading as many request bodies as its memory budget allows (--max-inflight-bytes); retry with backoff")
 		return
 	case err != nil:
 		met.validation.Inc()

@@ -40,7 +40,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tenantpulse_scoring_invocations_total",
-			Help: "POST /endpoints/{name}/invocations requests, by endpoint and outcome: ok, validation_error (400), model_error (424) or throttled (ThrottlingException: past --max-inflight-bytes).",
+			Help: "POST /endpoints/{name}/invocations requests, by endpoint and outcome: ok, validation_error (400), model_error (424) or throttled (ServiceUnavailable, 503: past --max-inflight-bytes).",
 		}, []string{"endpoint", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tenantpulse_scoring_invocation_seconds",

@@ -12,15 +12,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
-	"github.com/aws/smithy-go"
+	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
 
 	"github.com/tenantpulse/tenantpulse/internal/bodylimit"
 	"github.com/tenantpulse/tenantpulse/internal/httpfast"
 )
 
 // TestThrottledBodies: with the in-flight body budget spent, InvokeEndpoint
-// answers ThrottlingException, which the SDK takes as throttling (and
-// retries), and the gateway 429 TooManyRequests with Retry-After, both
+// answers ServiceUnavailable (503, the retriable error the API models),
+// which the SDK decodes as types.ServiceUnavailable and retries, and the gateway 429 TooManyRequests with Retry-After, both
 // without reading the body.
 func TestThrottledBodies(t *testing.T) {
 	linear, _, _ := modelFiles(t)
@@ -55,12 +55,12 @@ func TestThrottledBodies(t *testing.T) {
 	_, err = c.InvokeEndpoint(context.Background(), &sagemakerruntime.InvokeEndpointInput{
 		EndpointName: aws.String("churn"), ContentType: aws.String("text/csv"), Body: []byte("1,2,3\n"),
 	})
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != ErrThrottling {
-		t.Fatalf("InvokeEndpoint past the budget: %v, want %s", err, ErrThrottling)
+	var su *types.ServiceUnavailable
+	if !errors.As(err, &su) {
+		t.Fatalf("InvokeEndpoint past the budget: %v, want %s", err, ErrServiceUnavailable)
 	}
-	if retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) != aws.TrueTernary {
-		t.Errorf("the SDK does not take %v as throttling", err)
+	if (retry.RetryableHTTPStatusCode{Codes: retry.DefaultRetryableHTTPStatusCodes}).IsErrorRetryable(err) != aws.TrueTernary {
+		t.Errorf("the SDK does not retry %v", err)
 	}
 
 	resp, b := call(t, "POST", url+"/v1/assess-churn", nil, []byte(referencePayload))
