@@ -47,7 +47,7 @@ func runAnalyticsCommand(ctx context.Context, args []string, stdout, stderr io.W
 		fmt.Fprintln(stderr, "bench analytics: --events, --tenants and --shards must be at least 1")
 		return 2
 	}
-	dir, cleanup, err := workDir(*dataDir, "analytics")
+	dir, _, cleanup, err := workDir(*dataDir, "analytics")
 	if err != nil {
 		fmt.Fprintf(stderr, "bench analytics: %v\n", err)
 		return 1

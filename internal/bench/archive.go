@@ -41,7 +41,7 @@ func runArchiveCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintln(stderr, "bench archive: --events, --tenants, --shards and --days must be positive")
 		return 2
 	}
-	dir, cleanup, err := workDir(*dataDir, "archive")
+	dir, _, cleanup, err := workDir(*dataDir, "archive")
 	if err != nil {
 		fmt.Fprintf(stderr, "bench archive: %v\n", err)
 		return 1

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tenantpulse/tenantpulse/internal/datadir"
 	"github.com/tenantpulse/tenantpulse/internal/streamlog"
 )
 
@@ -49,30 +50,38 @@ func runRestartCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		*binary = exe
 	}
-	dir, cleanup, err := workDir(*dataDir, "restart")
+	dir, lock, cleanup, err := workDir(*dataDir, "restart")
 	if err != nil {
 		fmt.Fprintf(stderr, "bench restart: %v\n", err)
 		return 1
 	}
 	defer cleanup()
-	if err := restartBench(ctx, dir, *binary, *records, *size, *shards, *runs, stdout); err != nil {
+	if err := restartBench(ctx, dir, lock, *binary, *records, *size, *shards, *runs, stdout); err != nil {
 		fmt.Fprintf(stderr, "bench restart: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func restartBench(ctx context.Context, dir, binary string, records int64, size, shards, runs int, out io.Writer) error {
+// restartBench fills dir while it holds lock, then gives the lock to the
+// servers it starts, taking it back only to drop indexes between them.
+func restartBench(ctx context.Context, dir string, lock *datadir.Lock, binary string, records int64, size, shards, runs int, out io.Writer) error {
 	have, err := fillRestartStream(dir, records, size, shards, out)
 	if err != nil {
 		return err
 	}
+	lock.Release() // each server run takes it
 	segs, bytes := dirStats(filepath.Join(dir, "streams"))
 	fmt.Fprintf(out, "restart  data %s: %s records in stream %s, %d segment files, %.1f GB\n", dir, commas(have), restartStream, segs, float64(bytes)/1e9)
 	for _, kind := range []string{"clean", "kill-9"} {
 		for i := 0; i < runs; i++ {
 			if kind == "kill-9" {
+				l, err := datadir.Acquire(dir, "bench restart")
+				if err != nil {
+					return err
+				}
 				dropLargestIndexes(filepath.Join(dir, "streams"))
+				l.Release()
 			}
 			ready, rss, err := timeStart(ctx, binary, dir, kind)
 			if err != nil {
