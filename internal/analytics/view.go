@@ -132,6 +132,7 @@ type ShardStatus struct {
 type Processor struct {
 	Workers         int           `json:"workers"`
 	AllowedLateness string        `json:"allowedLateness"` // Go duration, e.g. 168h0m0s
+	MaxFuture       string        `json:"maxFuture"`       // Go duration, e.g. 1h0m0s: how far after its arrival a record's time may be
 	Shards          []ShardStatus `json:"shards"`
 }
 

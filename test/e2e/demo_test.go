@@ -98,12 +98,12 @@ func TestDemo(t *testing.T) {
 	waitFor(t, time.Minute, 100*time.Millisecond, func() error {
 		err := compareTruth(t, srv.url, truth)
 		if err != nil {
-			// Dead letters (events too late for the analytics) explain a
-			// shortfall; say them.
+			// Dead letters (invalid events, or dated too far after
+			// their arrival) explain a shortfall; say them.
 			var p struct {
 				Shards []struct {
-					Stream               string
-					DeadLetters, TooLate int64
+					Stream                       string
+					DeadLetters, Future, Invalid int64
 				}
 			}
 			getJSON(t, srv.url+"/v1/processor", &p)

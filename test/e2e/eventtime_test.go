@@ -258,4 +258,9 @@ func TestMaxFutureFlag(t *testing.T) {
 		}
 		return nil
 	})
+	var p struct{ MaxFuture string }
+	getJSON(t, srv.url+"/v1/processor", &p)
+	if p.MaxFuture != "10m0s" {
+		t.Errorf("/v1/processor maxFuture %q, want 10m0s", p.MaxFuture)
+	}
 }

@@ -515,7 +515,7 @@ func TestProcessorAndDeadLetters(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", p, src.proc)
 	}
 	_, _, body := do(t, ts, "GET", "/v1/processor")
-	want := `{"workers":2,"allowedLateness":"168h0m0s","shards":[{"stream":"companies","shard":"shardId-000000000000","worker":0,"position":"4900","millisBehindLatest":12,"watermark":"2026-11-25T10:00:00.250Z","records":100,`
+	want := `{"workers":2,"allowedLateness":"168h0m0s","maxFuture":"1h0m0s","shards":[{"stream":"companies","shard":"shardId-000000000000","worker":0,"position":"4900","millisBehindLatest":12,"watermark":"2026-11-25T10:00:00.250Z","records":100,`
 	if !bytes.HasPrefix(body, []byte(want)) {
 		t.Fatalf("%s", body)
 	}
@@ -547,7 +547,7 @@ func TestProcessorAndDeadLetters(t *testing.T) {
 	empty.proc, empty.dead = Status{}, nil
 	ts = startAPI(t, empty)
 	for path, want := range map[string]string{
-		"/v1/processor":                         `{"workers":0,"allowedLateness":"","shards":[],"streams":[]}`,
+		"/v1/processor":                         `{"workers":0,"allowedLateness":"","maxFuture":"","shards":[],"streams":[]}`,
 		"/v1/dead-letters":                      `{"deadLetters":[],"total":42}`,
 		"/v1/tenants?asOf=2026-11-25T00:00:00Z": `{"tenants":[],"total":0,"asOf":"2026-11-25T00:00:00.000Z"}`,
 		"/v1/summary?asOf=2026-11-25T00:00:00Z": `{"asOf":"2026-11-25T00:00:00.000Z","tenants":0,"tenantsDeleted":0,"users":0,"activeUsers30d":0,"openSessions":0,"runningJobs":0,"jobsSubmitted":0,"jobsTerminated":0,"jobsCancelled":0,"jobs30d":0,"jobs90d":0,"industries":{},"days":[]}`,

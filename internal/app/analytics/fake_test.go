@@ -86,7 +86,7 @@ func newFake(n int) *fakeSource {
 		}
 		f.tenants = append(f.tenants, t)
 	}
-	f.proc = Status{Processor: analytics.Processor{Workers: 2, AllowedLateness: "168h0m0s", Shards: []analytics.ShardStatus{
+	f.proc = Status{Processor: analytics.Processor{Workers: 2, AllowedLateness: "168h0m0s", MaxFuture: "1h0m0s", Shards: []analytics.ShardStatus{
 		{Stream: "companies", Shard: "shardId-000000000000", Worker: 0, Position: "4900", MillisBehindLatest: 12,
 			Watermark: "2026-11-25T10:00:00.250Z", Records: 100, Events: 90, Duplicates: 4, Late: 3, TooLate: 2,
 			Invalid: 4, DeadLetters: 6, Tenants: 40, DedupeEntries: 94, DedupeBytes: 3008,

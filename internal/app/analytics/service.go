@@ -449,7 +449,8 @@ func (s *Service) Summary(asOf, from, to time.Time) analytics.Summary {
 
 // Processor implements Source.
 func (s *Service) Processor() Status {
-	p := Status{Processor: analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String()}}
+	p := Status{Processor: analytics.Processor{Workers: s.opts.Workers, AllowedLateness: s.allowedLateness().String(),
+		MaxFuture: s.maxFuture().String()}}
 	p.Streams = s.follow.Statuses()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -474,6 +475,13 @@ func (s *Service) allowedLateness() time.Duration {
 		return s.opts.State.AllowedLateness
 	}
 	return analytics.DefaultAllowedLateness
+}
+
+func (s *Service) maxFuture() time.Duration {
+	if s.opts.State.MaxFuture > 0 {
+		return s.opts.State.MaxFuture
+	}
+	return event.DefaultMaxFuture
 }
 
 // DeadLetters implements Source.
