@@ -11,8 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
+
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // ErrBadFrame reports a framed file whose magic, version or checksum does
@@ -62,9 +63,12 @@ func Unframe(magic [4]byte, b []byte) (version byte, payload []byte, err error) 
 // WriteAtomic replaces path with data so that after a crash the file holds
 // either its old or its new contents, never a mix: write a temporary file in
 // the same directory, fsync it, rename it over path, fsync the directory.
-func WriteAtomic(path string, data []byte) error {
+func WriteAtomic(path string, data []byte) error { return WriteAtomicFS(vfs.OS, path, data) }
+
+// WriteAtomicFS is WriteAtomic on the file system fsys.
+func WriteAtomicFS(fsys vfs.FS, path string, data []byte) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	f, err := fsys.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("cannot create temporary file for %q: %w", path, err)
 	}
@@ -73,7 +77,7 @@ func WriteAtomic(path string, data []byte) error {
 	defer func() {
 		if !ok {
 			f.Close()
-			os.Remove(tmp)
+			fsys.Remove(tmp)
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
@@ -85,22 +89,20 @@ func WriteAtomic(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("cannot close %q: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fsys.Rename(tmp, path); err != nil {
 		return fmt.Errorf("cannot rename %q to %q: %w", tmp, path, err)
 	}
 	ok = true
-	return SyncDir(dir)
+	return SyncDirFS(fsys, dir)
 }
 
 // SyncDir fsyncs a directory so that entries created, renamed or removed in
 // it survive a crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cannot open directory %q: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+func SyncDir(dir string) error { return SyncDirFS(vfs.OS, dir) }
+
+// SyncDirFS is SyncDir on the file system fsys.
+func SyncDirFS(fsys vfs.FS, dir string) error {
+	if err := fsys.SyncDir(dir); err != nil {
 		return fmt.Errorf("cannot fsync directory %q: %w", dir, err)
 	}
 	return nil
@@ -108,9 +110,12 @@ func SyncDir(dir string) error {
 
 // RemoveTemps deletes temporary files WriteAtomic left in dir when a crash
 // interrupted it.
-func RemoveTemps(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+func RemoveTemps(dir string) { RemoveTempsFS(vfs.OS, dir) }
+
+// RemoveTempsFS is RemoveTemps on the file system fsys.
+func RemoveTempsFS(fsys vfs.FS, dir string) {
+	matches, _ := fsys.Glob(filepath.Join(dir, ".tmp-*"))
 	for _, m := range matches {
-		os.Remove(m)
+		fsys.Remove(m)
 	}
 }
