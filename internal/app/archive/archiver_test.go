@@ -163,23 +163,27 @@ func (f *fixture) waitRead(t *testing.T, s *Service) {
 			last[sh] = seq
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		done := true
+	waitFor(t, "the archiver to read every record", func() bool {
 		for _, a := range s.shards {
 			if a.crashed.Load() {
-				return
+				return true
 			}
 			want := last[a.stream+"/"+a.shard]
 			if p := a.readPos.Load(); want != "" && *p != want {
-				done = false
+				return false
 			}
 		}
-		if done {
-			return
-		}
+		return true
+	})
+}
+
+// waitFor polls cond until it holds, failing the test after 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("the archiver did not read every record")
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -199,17 +203,21 @@ func TestArchiveEveryRecordOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.check(t, f.archived(t))
-	// Started again, it stores nothing more.
+	// Started again, it reads on after its checkpoints: one new record is
+	// all it reads, and one file all it stores.
 	files := s.Stats().Files.Load()
 	s2, err := New(context.Background(), f.options())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s2.Start()
-	time.Sleep(100 * time.Millisecond)
-	s2.Stop()
-	if n := s2.Stats().Files.Load(); n != 0 || files == 0 {
-		t.Fatalf("a restart after a clean stop stored %d files (the first run %d)", n, files)
+	f.append(t, event.StreamJobs, "junk", []byte(`{"not":"an event"}`), "error")
+	f.waitRead(t, s2)
+	if err := s2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n, read := s2.Stats().Files.Load(), s2.Stats().Records.Load(); n != 1 || read != 1 || files == 0 {
+		t.Fatalf("a restart after a clean stop read %d records and stored %d files, want 1 and 1 (the first run stored %d)", read, n, files)
 	}
 	f.check(t, f.archived(t))
 }
