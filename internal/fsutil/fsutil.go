@@ -114,7 +114,7 @@ func RemoveTemps(dir string) { RemoveTempsFS(vfs.OS, dir) }
 
 // RemoveTempsFS is RemoveTemps on the file system fsys.
 func RemoveTempsFS(fsys vfs.FS, dir string) {
-	matches, _ := fsys.Glob(filepath.Join(dir, ".tmp-*"))
+	matches, _ := vfs.Glob(fsys, filepath.Join(dir, ".tmp-*"))
 	for _, m := range matches {
 		fsys.Remove(m)
 	}

@@ -453,7 +453,7 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 		return nil, err
 	}
 	fsutil.RemoveTempsFS(opts.FS, dir)
-	names, err := opts.FS.Glob(filepath.Join(dir, "*"+segSuffix))
+	names, err := vfs.Glob(opts.FS, filepath.Join(dir, "*"+segSuffix))
 	if err != nil {
 		return nil, err
 	}
@@ -480,7 +480,7 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 		sh.segs = append(sh.segs, seg)
 	}
 	// Orphan index files without a segment.
-	idxs, _ := opts.FS.Glob(filepath.Join(dir, "*"+idxSuffix))
+	idxs, _ := vfs.Glob(opts.FS, filepath.Join(dir, "*"+idxSuffix))
 	for _, x := range idxs {
 		if _, err := opts.FS.Stat(strings.TrimSuffix(x, idxSuffix) + segSuffix); errors.Is(err, os.ErrNotExist) {
 			opts.FS.Remove(x)

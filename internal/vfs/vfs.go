@@ -9,11 +9,11 @@
 package vfs
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // File is an open file.
@@ -39,10 +39,12 @@ type FS interface {
 	CreateTemp(dir, pattern string) (File, error)
 	ReadFile(name string) ([]byte, error)
 	Stat(name string) (fs.FileInfo, error)
+	// Lstat is Stat of a symbolic link itself (vfstest has none).
+	Lstat(name string) (fs.FileInfo, error)
 	ReadDir(name string) ([]fs.DirEntry, error)
-	// Glob returns the names in one directory matching pattern; only the
-	// last element of pattern may hold wildcards.
-	Glob(pattern string) ([]string, error)
+	// Mkdir creates one directory; it fails with fs.ErrExist if name
+	// exists.
+	Mkdir(name string, perm fs.FileMode) error
 	MkdirAll(name string, perm fs.FileMode) error
 	MkdirTemp(dir, pattern string) (string, error)
 	Rename(oldpath, newpath string) error
@@ -51,6 +53,81 @@ type FS interface {
 	// SyncDir makes the directory's entries durable: files created,
 	// renamed into or removed from it.
 	SyncDir(name string) error
+	// SyncFS makes everything written to the file system holding dir
+	// durable (syncfs(2); an error where the system has none).
+	SyncFS(dir string) error
+}
+
+// Glob returns the names in one directory of fsys matching pattern, as
+// filepath.Glob does; only the last element of pattern may hold
+// wildcards. A missing directory matches nothing.
+func Glob(fsys FS, pattern string) ([]string, error) {
+	dir, base := filepath.Split(pattern)
+	if _, err := filepath.Match(base, ""); err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := fsys.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if ok, _ := filepath.Match(base, e.Name()); ok {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// WalkDir walks the tree at root in fsys as filepath.WalkDir does (lexical
+// order, fs.SkipDir and fs.SkipAll honoured).
+func WalkDir(fsys FS, root string, fn fs.WalkDirFunc) error {
+	if _, ok := fsys.(osFS); ok {
+		return filepath.WalkDir(root, fn)
+	}
+	info, err := fsys.Lstat(root)
+	if err != nil {
+		err = fn(root, nil, err)
+	} else {
+		err = walkDir(fsys, root, fs.FileInfoToDirEntry(info), fn)
+	}
+	if err == fs.SkipDir || err == fs.SkipAll {
+		return nil
+	}
+	return err
+}
+
+func walkDir(fsys FS, path string, d fs.DirEntry, fn fs.WalkDirFunc) error {
+	if err := fn(path, d, nil); err != nil || !d.IsDir() {
+		if err == fs.SkipDir && d.IsDir() {
+			err = nil
+		}
+		return err
+	}
+	entries, err := fsys.ReadDir(path)
+	if err != nil {
+		if err = fn(path, d, err); err != nil {
+			if err == fs.SkipDir && d.IsDir() {
+				err = nil
+			}
+			return err
+		}
+	}
+	for _, e := range entries {
+		if err := walkDir(fsys, filepath.Join(path, e.Name()), e, fn); err != nil {
+			if err == fs.SkipDir {
+				break
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // OS is the operating system's file system.
@@ -87,7 +164,8 @@ func (osFS) CreateTemp(dir, pattern string) (File, error) {
 func (osFS) ReadFile(name string) ([]byte, error)          { return os.ReadFile(name) }
 func (osFS) Stat(name string) (fs.FileInfo, error)         { return os.Stat(name) }
 func (osFS) ReadDir(name string) ([]fs.DirEntry, error)    { return os.ReadDir(name) }
-func (osFS) Glob(pattern string) ([]string, error)         { return filepath.Glob(pattern) }
+func (osFS) Lstat(name string) (fs.FileInfo, error)        { return os.Lstat(name) }
+func (osFS) Mkdir(name string, perm fs.FileMode) error     { return os.Mkdir(name, perm) }
 func (osFS) MkdirAll(name string, perm fs.FileMode) error  { return os.MkdirAll(name, perm) }
 func (osFS) MkdirTemp(dir, pattern string) (string, error) { return os.MkdirTemp(dir, pattern) }
 func (osFS) Rename(oldpath, newpath string) error          { return os.Rename(oldpath, newpath) }
@@ -101,27 +179,4 @@ func (osFS) SyncDir(name string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// Datasync calls fdatasync, retrying on EINTR.
-func (f osFile) Datasync() error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			serr = syscall.Fdatasync(int(fd))
-			if serr != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	if serr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
-	}
-	return nil
 }

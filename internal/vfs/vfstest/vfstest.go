@@ -7,7 +7,10 @@
 //
 // The model is strict POSIX: a file created, renamed or removed is durable
 // in its directory only once that directory is synced, and a new
-// directory's entry only once its parent is synced.
+// directory's entry only once its parent is synced. With
+// KeepUnsyncedEntries a power loss may also keep a directory's unsynced
+// entries (a journal may commit a rename before the renamed file's data
+// reaches the disk), so a rename of a file that was never synced shows.
 package vfstest
 
 import (
@@ -16,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
@@ -51,6 +55,7 @@ type FS struct {
 	after *FS // the file system as the next boot finds it, once dead
 	left  int // mutating operations until power is lost; <= 0: never
 	seq   int
+	keep  *rand.Rand // KeepUnsyncedEntries
 }
 
 var _ vfs.FS = (*FS)(nil)
@@ -65,6 +70,16 @@ func (f *FS) PowerLossAfter(n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.left = n
+}
+
+// KeepUnsyncedEntries makes a power loss keep, for each directory with a
+// coin toss from r, the entries programs see instead of the synced ones:
+// creates, renames and removes that no directory sync covered may then
+// survive, while file contents still revert to what was synced.
+func (f *FS) KeepUnsyncedEntries(r *rand.Rand) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keep = r
 }
 
 // Crash loses power now (unless it was lost already) and returns the file
@@ -98,8 +113,17 @@ func (f *FS) die() {
 		var c *node
 		if n.dir {
 			c = newDir()
-			for name, k := range n.durable {
-				kc := boot(k)
+			entries := n.durable
+			if f.keep != nil && f.keep.IntN(2) == 0 {
+				entries = n.kids
+			}
+			names := make([]string, 0, len(entries))
+			for name := range entries {
+				names = append(names, name)
+			}
+			sort.Strings(names) // the coin tosses in a reproducible order
+			for _, name := range names {
+				kc := boot(entries[name])
 				c.kids[name], c.durable[name] = kc, kc
 			}
 		} else {
@@ -274,23 +298,25 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
-// Glob matches the last element of pattern in its directory.
-func (f *FS) Glob(pattern string) ([]string, error) {
-	dir, base := filepath.Split(pattern)
-	if _, err := filepath.Match(base, ""); err != nil {
-		return nil, err
+// Lstat is Stat: there are no symbolic links.
+func (f *FS) Lstat(name string) (fs.FileInfo, error) { return f.Stat(name) }
+
+// Mkdir creates one directory in an existing one.
+func (f *FS) Mkdir(name string, perm fs.FileMode) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.op(true); err != nil {
+		return perr("mkdir", name, err)
 	}
-	entries, err := f.ReadDir(dir)
-	if errors.Is(err, ErrPowerLost) {
-		return nil, err
+	d, b, err := f.parent(name)
+	if err != nil {
+		return perr("mkdir", name, err)
 	}
-	var out []string
-	for _, e := range entries {
-		if ok, _ := filepath.Match(base, e.Name()); ok {
-			out = append(out, filepath.Join(dir, e.Name()))
-		}
+	if _, ok := d.kids[b]; ok {
+		return perr("mkdir", name, fs.ErrExist)
 	}
-	return out, nil
+	d.kids[b] = newDir()
+	return nil
 }
 
 // MkdirAll creates a directory and its missing parents.
@@ -417,6 +443,30 @@ func (f *FS) SyncDir(name string) error {
 	for k, c := range n.kids {
 		n.durable[k] = c
 	}
+	return nil
+}
+
+// SyncFS makes everything durable: every file's content and every
+// directory's entries (syncfs(2)).
+func (f *FS) SyncFS(dir string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.op(true); err != nil {
+		return perr("syncfs", dir, err)
+	}
+	var walk func(n *node)
+	walk = func(n *node) {
+		if !n.dir {
+			n.synced = bytes.Clone(n.data)
+			return
+		}
+		n.durable = make(map[string]*node, len(n.kids))
+		for k, c := range n.kids {
+			n.durable[k] = c
+			walk(c)
+		}
+	}
+	walk(f.root)
 	return nil
 }
 

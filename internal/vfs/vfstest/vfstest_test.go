@@ -3,6 +3,7 @@ package vfstest
 import (
 	"errors"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -75,5 +76,36 @@ func TestPowerLossAfter(t *testing.T) {
 	}
 	if _, err := f.Crash().Stat("/a"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("/a survived a power loss before its parent was synced: %v", err)
+	}
+}
+
+// With KeepUnsyncedEntries a rename no directory sync covered may survive
+// a power loss, with the renamed file's synced content only: the state a
+// journal that committed the rename before the data leaves.
+func TestKeepUnsyncedEntries(t *testing.T) {
+	kept := 0
+	for seed := range uint64(20) {
+		f := New()
+		f.KeepUnsyncedEntries(rand.New(rand.NewPCG(seed, 0)))
+		h, err := f.OpenFile("/tmp-file", os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write([]byte("never synced"))
+		h.Close()
+		if err := f.Rename("/tmp-file", "/file"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := f.Crash().ReadFile("/file")
+		switch {
+		case err == nil && len(b) == 0:
+			kept++
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			t.Fatalf("seed %d: %q, %v; want the file empty or absent", seed, b, err)
+		}
+	}
+	if kept == 0 || kept == 20 {
+		t.Fatalf("the rename survived %d of 20 power losses; want some, not all", kept)
 	}
 }
