@@ -36,6 +36,21 @@ var mutations = []mutation{
 		pkgs: []string{"./internal/fsutil/"},
 	},
 	{
+		name: "the local object store's batch is not synced after its renames",
+		file: "internal/objstore/local.go",
+		from: "\t\tif err := l.fs.SyncFS(l.dir); err != nil {\n\t\t\treturn errors.Join(",
+		to:   "\t\tif err := error(nil); err != nil {\n\t\t\treturn errors.Join(",
+		pkgs: []string{"./internal/objstore/", "./internal/app/archive/"},
+		run:  "PowerLoss",
+	},
+	{
+		name: "the local object store's batch is renamed into place before it is synced",
+		file: "internal/objstore/local.go",
+		from: "\tif err := l.fs.SyncFS(l.dir); err != nil {\n\t\treturn fmt.Errorf",
+		to:   "\tif err := error(nil); err != nil {\n\t\treturn fmt.Errorf",
+		pkgs: []string{"./internal/objstore/"},
+	},
+	{
 		name: "the archive's checkpointed position moves past records still buffered",
 		file: "internal/app/archive/archiver.go",
 		from: "\tfor _, b := range a.bufs {\n\t\tif seqLess(b.after, a.ck.Position) {\n\t\t\ta.ck.Position = b.after\n\t\t}\n\t}\n",

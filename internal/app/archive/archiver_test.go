@@ -156,6 +156,12 @@ func (f *fixture) check(t *testing.T, count map[string]int) {
 // waitRead waits until every shard has read its last record (or one crashed).
 func (f *fixture) waitRead(t *testing.T, s *Service) {
 	t.Helper()
+	waitFor(t, "the archiver to read every record", func() bool { return f.allRead(s) })
+}
+
+// allRead reports whether every shard has read its last record, or one
+// crashed.
+func (f *fixture) allRead(s *Service) bool {
 	last := map[string]string{}
 	for k := range f.records {
 		i := strings.LastIndexByte(k, '/')
@@ -163,18 +169,16 @@ func (f *fixture) waitRead(t *testing.T, s *Service) {
 			last[sh] = seq
 		}
 	}
-	waitFor(t, "the archiver to read every record", func() bool {
-		for _, a := range s.shards {
-			if a.crashed.Load() {
-				return true
-			}
-			want := last[a.stream+"/"+a.shard]
-			if p := a.readPos.Load(); want != "" && *p != want {
-				return false
-			}
+	for _, a := range s.shards {
+		if a.crashed.Load() {
+			return true
 		}
-		return true
-	})
+		want := last[a.stream+"/"+a.shard]
+		if p := a.readPos.Load(); want != "" && *p != want {
+			return false
+		}
+	}
+	return true
 }
 
 // waitFor polls cond until it holds, failing the test after 30 s.
