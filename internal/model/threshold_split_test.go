@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestThresholdChosenOnValidationSplit: the threshold is fitted on the
 // validation split, never on the held-out test split it is measured on.
@@ -22,19 +25,7 @@ func TestThresholdChosenOnValidationSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	accuracy := func(split string) float64 {
-		t.Helper()
-		var scores, y []float64
-		for i, r := range rows {
-			if Split(i) != split {
-				continue
-			}
-			x, err := m.Spec.Encode(nil, r.Facts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			scores = append(scores, m.Score(x))
-			y = append(y, map[bool]float64{true: 1}[r.Churn])
-		}
+		scores, y := scoreSplits(t, m, rows, split)
 		return Evaluate(scores, y, m.Threshold).Accuracy
 	}
 	if v, ts := accuracy("valid"), accuracy("test"); v != 1 || ts > 0.9 {
@@ -44,4 +35,22 @@ func TestThresholdChosenOnValidationSplit(t *testing.T) {
 	if m.Metrics.Accuracy > 0.9 {
 		t.Fatalf("held-out accuracy %.3f: the test split's metrics look fitted to it", m.Metrics.Accuracy)
 	}
+}
+
+// scoreSplits returns m's scores of the rows in the named splits and
+// their labels (1 churned).
+func scoreSplits(t *testing.T, m *Model, rows []Example, splits ...string) (scores, y []float64) {
+	t.Helper()
+	for i, r := range rows {
+		if !slices.Contains(splits, Split(i)) {
+			continue
+		}
+		x, err := m.Spec.Encode(nil, r.Facts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scores = append(scores, m.Score(x))
+		y = append(y, map[bool]float64{true: 1}[r.Churn])
+	}
+	return scores, y
 }
