@@ -1,6 +1,7 @@
 // Package fsutil owns crash-safe file writing: every small file tenantpulse
 // persists whole (stream metadata, segment indexes, later checkpoints and
-// models) goes through WriteAtomic, and is framed with a magic, a version
+// models) goes through WriteAtomic (WriteAtomicFS on another vfs.FS, such
+// as the power-losing one of tests), and is framed with a magic, a version
 // byte and a CRC-32C by Frame so a torn or foreign file is detected on read.
 //
 // It knows nothing of what the files mean; callers own their payloads.
