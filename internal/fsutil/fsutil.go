@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"path/filepath"
 
 	"github.com/tenantpulse/tenantpulse/internal/vfs"
@@ -107,6 +108,32 @@ func SyncDirFS(fsys vfs.FS, dir string) error {
 		return fmt.Errorf("cannot fsync directory %q: %w", dir, err)
 	}
 	return nil
+}
+
+// MkdirAll creates dir and its missing parents, and makes each directory
+// it creates durable in its parent (fsync of the parent), so that what is
+// later written and synced inside survives a power loss.
+func MkdirAll(dir string) error { return MkdirAllFS(vfs.OS, dir) }
+
+// MkdirAllFS is MkdirAll on the file system fsys.
+func MkdirAllFS(fsys vfs.FS, dir string) error {
+	dir = filepath.Clean(dir)
+	if fi, err := fsys.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("cannot create directory %q: a file has that name", dir)
+		}
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := MkdirAllFS(fsys, parent); err != nil {
+			return err
+		}
+	}
+	if err := fsys.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("cannot create directory %q: %w", dir, err)
+	}
+	return SyncDirFS(fsys, parent)
 }
 
 // RemoveTemps deletes temporary files WriteAtomic left in dir when a crash

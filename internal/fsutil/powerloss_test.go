@@ -66,3 +66,28 @@ func TestWriteAtomicPowerLoss(t *testing.T) {
 		}
 	}
 }
+
+// A directory MkdirAll creates, and a file synced in it, survive a power
+// loss; with os.MkdirAll's semantics (no parent fsync) they would not.
+func TestMkdirAllPowerLoss(t *testing.T) {
+	fsys := vfstest.New()
+	if err := MkdirAllFS(fsys, "/data/archive/companies"); err != nil {
+		t.Fatal(err)
+	}
+	if err := MkdirAllFS(fsys, "/data/archive/companies"); err != nil {
+		t.Fatalf("MkdirAll of an existing directory: %v", err)
+	}
+	if err := WriteAtomicFS(fsys, "/data/archive/companies/x.ckpt", []byte("kept")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fsys.Crash().ReadFile("/data/archive/companies/x.ckpt"); err != nil || string(b) != "kept" {
+		t.Fatalf("after the power loss: %q, %v; want the file", b, err)
+	}
+	f := vfstest.New()
+	if err := WriteAtomicFS(f, "/x", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := MkdirAllFS(f, "/x/y"); err == nil {
+		t.Fatal("MkdirAll through a file succeeded")
+	}
+}

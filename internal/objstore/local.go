@@ -23,6 +23,12 @@ import (
 type local struct {
 	dir string
 	fs  vfs.FS
+	// synced holds the directories under dir (buckets and key
+	// directories) this process made durable in their parents. A
+	// directory that merely exists may have been made a moment ago by a
+	// concurrent Put whose parent fsync is still to come: an object
+	// stored in it must not be acknowledged before that.
+	synced sync.Map // path -> struct{}
 }
 
 // NewLocal returns a Store keeping buckets as directories under dir (created
@@ -109,14 +115,22 @@ func (l *local) CreateBucket(ctx context.Context, bucket string) error {
 		return err
 	}
 	err = l.fs.Mkdir(bdir, 0o755)
-	switch {
-	case err == nil:
-		return fsutil.SyncDirFS(l.fs, l.dir)
-	case errors.Is(err, fs.ErrExist) && l.isDir(bdir):
-		return nil
-	default:
+	if err != nil && !(errors.Is(err, fs.ErrExist) && l.isDir(bdir)) {
 		return fmt.Errorf("cannot create bucket %q: %w", bucket, err)
 	}
+	return l.syncIn(bdir, l.dir)
+}
+
+// syncIn makes directory d durable in its parent, once per process.
+func (l *local) syncIn(d, parent string) error {
+	if _, ok := l.synced.Load(d); ok {
+		return nil
+	}
+	if err := fsutil.SyncDirFS(l.fs, parent); err != nil {
+		return err
+	}
+	l.synced.Store(d, struct{}{})
+	return nil
 }
 
 func (l *local) isDir(p string) bool {
@@ -211,8 +225,9 @@ func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
 
 // writeTemp writes body to a temporary file in the directory of key,
 // creating the directories as needed, and returns the object's path and
-// the temporary file's. With sync it fsyncs the file and each directory it
-// creates into its parent; PutBatch syncs the whole file system instead.
+// the temporary file's. With sync it fsyncs the file; PutBatch syncs the
+// whole file system instead. The directories are made durable either way
+// (mkdirs).
 func (l *local) writeTemp(bucket, key string, body []byte, sync bool) (p, tmp string, err error) {
 	bdir, p, err := l.paths(bucket, key)
 	if err != nil {
@@ -226,8 +241,8 @@ func (l *local) writeTemp(bucket, key string, body []byte, sync bool) (p, tmp st
 	for attempt := 0; ; attempt++ {
 		// The directory usually exists already (a partition gets many
 		// files): one stat instead of a mkdir per path segment.
-		if attempt > 0 || !l.isDir(filepath.Dir(p)) {
-			if err := l.mkdirs(bdir, key, sync); err != nil {
+		if _, ok := l.synced.Load(filepath.Dir(p)); attempt > 0 || !ok {
+			if err := l.mkdirs(bdir, key); err != nil {
 				if notExist(err) && attempt < 10 {
 					continue
 				}
@@ -258,9 +273,13 @@ func (l *local) writeTemp(bucket, key string, body []byte, sync bool) (p, tmp st
 	}
 }
 
-// mkdirs creates the directories of key's path under bdir, with sync
-// fsyncing the parent of each one it creates.
-func (l *local) mkdirs(bdir, key string, sync bool) error {
+// mkdirs creates the directories of key's path under bdir and makes each
+// durable in its parent: a directory it creates, always; one that exists,
+// once per process (see local.synced).
+func (l *local) mkdirs(bdir, key string) error {
+	if err := l.syncIn(bdir, l.dir); err != nil {
+		return err
+	}
 	i := strings.LastIndexByte(key, '/')
 	if i < 0 {
 		return nil
@@ -272,12 +291,7 @@ func (l *local) mkdirs(bdir, key string, sync bool) error {
 		err := l.fs.Mkdir(d, 0o755)
 		switch {
 		case err == nil:
-			if !sync {
-				break
-			}
-			if err := fsutil.SyncDirFS(l.fs, parent); err != nil {
-				return err
-			}
+			l.synced.Delete(d) // made just now: sync it whatever was known
 		case errors.Is(err, fs.ErrExist):
 			fi, err := l.fs.Stat(d)
 			if err != nil {
@@ -290,6 +304,9 @@ func (l *local) mkdirs(bdir, key string, sync bool) error {
 			}
 		default:
 			return fmt.Errorf("cannot create directory for %q: %w", key, err)
+		}
+		if err := l.syncIn(d, parent); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -412,6 +429,7 @@ func (l *local) Delete(ctx context.Context, bucket, key string) error {
 	// accumulate nor block a later Put of a key equal to one of them.
 	d := filepath.Dir(p)
 	for d != bdir && l.fs.Remove(d) == nil {
+		l.synced.Delete(d)
 		d = filepath.Dir(d)
 	}
 	if err := fsutil.SyncDirFS(l.fs, d); err != nil && !notExist(err) {

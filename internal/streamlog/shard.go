@@ -444,13 +444,10 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 		done: make(chan struct{}),
 	}
 	sh.cond = sync.NewCond(&sh.mu)
-	if err := opts.FS.MkdirAll(dir, 0o755); err != nil {
+	// Durable in its stream directory (a new stream creates it here)
+	// before any record in it is acknowledged.
+	if err := fsutil.MkdirAllFS(opts.FS, dir); err != nil {
 		return nil, fmt.Errorf("cannot create shard directory: %w", err)
-	}
-	// The shard directory's entry must be durable before any record in it
-	// is acknowledged (a new stream creates it here).
-	if err := fsutil.SyncDirFS(opts.FS, filepath.Dir(dir)); err != nil {
-		return nil, err
 	}
 	fsutil.RemoveTempsFS(opts.FS, dir)
 	names, err := vfs.Glob(opts.FS, filepath.Join(dir, "*"+segSuffix))

@@ -44,10 +44,10 @@ type Options struct {
 	MinFreeBytes    uint64        // 64 MiB: below this much free disk, writes get ErrThrottled
 	RetentionCheck  time.Duration // 1m: how often expired segments are deleted
 	Logger          *slog.Logger
+	Now             func() time.Time
 	// FS is the file system the store does its I/O through; nil is the
 	// operating system's (tests use a vfstest.FS to lose power).
-	FS  vfs.FS
-	Now func() time.Time
+	FS vfs.FS
 }
 
 func (o *Options) withDefaults() {
@@ -120,7 +120,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{opts: &opts, dir: opts.Dir, streams: map[string]*Stream{}, stop: make(chan struct{})}
 	for _, d := range []string{streamsDir, trashDir, tmpDir} {
-		if err := opts.FS.MkdirAll(filepath.Join(s.dir, d), 0o755); err != nil {
+		if err := fsutil.MkdirAllFS(opts.FS, filepath.Join(s.dir, d)); err != nil {
 			return nil, fmt.Errorf("cannot create data directory: %w", err)
 		}
 	}
@@ -128,11 +128,6 @@ func Open(opts Options) (*Store, error) {
 	opts.FS.RemoveAll(filepath.Join(s.dir, tmpDir))
 	opts.FS.MkdirAll(filepath.Join(s.dir, trashDir), 0o755)
 	opts.FS.MkdirAll(filepath.Join(s.dir, tmpDir), 0o755)
-	// Make the directories' entries durable: a stream created in a
-	// streams directory that a power loss forgets would be lost with it.
-	if err := fsutil.SyncDirFS(opts.FS, s.dir); err != nil {
-		return nil, err
-	}
 
 	entries, err := opts.FS.ReadDir(filepath.Join(s.dir, streamsDir))
 	if err != nil {

@@ -126,7 +126,7 @@ func (s *Service) Stats() *Stats { return &s.stats }
 
 func (s *Service) openShard(ctx context.Context, streamName, shard string) (*shardArchiver, error) {
 	dir := filepath.Join(s.opts.Dir, streamName)
-	if err := s.opts.FS.MkdirAll(dir, 0o755); err != nil {
+	if err := fsutil.MkdirAllFS(s.opts.FS, dir); err != nil {
 		return nil, fmt.Errorf("cannot create the archive checkpoint directory: %w", err)
 	}
 	fsutil.RemoveTempsFS(s.opts.FS, dir)

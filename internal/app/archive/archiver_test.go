@@ -27,7 +27,8 @@ type fixture struct {
 	objects objstore.Store
 	dir     string
 	layout  objstore.Layout
-	records map[string]string // stream/shard/seq -> "event" or "error"
+	records map[string]string   // stream/shard/seq -> "event" or "error"
+	where   map[string][]string // stream/shard/seq -> the files holding it, by archived
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -92,6 +93,7 @@ func (f *fixture) archived(t *testing.T) map[string]int {
 	t.Helper()
 	ctx := context.Background()
 	count := map[string]int{}
+	f.where = map[string][]string{}
 	buckets, err := f.objects.Buckets(ctx, f.layout.Prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +120,7 @@ func (f *fixture) archived(t *testing.T) map[string]int {
 						t.Errorf("%s/%s holds a row of tenant %s", b, o.Key, r.TenantID)
 					}
 					count[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber]++
+					f.where[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber] = append(f.where[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber], b+"/"+o.Key)
 				}
 			case strings.HasPrefix(o.Key, errPrefix+"errors/stream="):
 				rows, err := parquetfile.ReadErrors(body)
@@ -139,17 +142,20 @@ func (f *fixture) archived(t *testing.T) map[string]int {
 func (f *fixture) check(t *testing.T, count map[string]int) {
 	t.Helper()
 	lost, twice := 0, 0
+	var example string
 	for k := range f.records {
 		switch count[k] {
 		case 0:
 			lost++
+			example = "; " + k + " is in no file"
 		case 1:
 		default:
 			twice++
+			example = fmt.Sprintf("; %s is in %q", k, f.where[k])
 		}
 	}
 	if lost+twice > 0 || len(count) != len(f.records) {
-		t.Fatalf("%d records lost, %d stored twice, %d stored of %d", lost, twice, len(count), len(f.records))
+		t.Fatalf("%d records lost, %d stored twice, %d stored of %d%s", lost, twice, len(count), len(f.records), example)
 	}
 }
 

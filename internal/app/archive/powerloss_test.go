@@ -70,6 +70,12 @@ func TestArchivePowerLoss(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Some records may be still to archive, none may be twice.
+		for k, n := range f.archived(t) {
+			if n > 1 {
+				t.Fatalf("run %d (unsynced entries kept: %v): %s is stored %d times, in %q", run, run%2 == 1, k, n, f.where[k])
+			}
+		}
 	}
 	if losses < runs/2 {
 		t.Fatalf("power was lost in only %d of %d runs", losses, runs)
