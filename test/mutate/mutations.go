@@ -36,6 +36,14 @@ var mutations = []mutation{
 		pkgs: []string{"./internal/fsutil/"},
 	},
 	{
+		name: "a directory made for durable files is not fsynced into its parent",
+		file: "internal/fsutil/fsutil.go",
+		from: "\t\treturn fmt.Errorf(\"cannot create directory %q: %w\", dir, err)\n\t}\n\treturn SyncDirFS(fsys, parent)",
+		to:   "\t\treturn fmt.Errorf(\"cannot create directory %q: %w\", dir, err)\n\t}\n\treturn nil",
+		pkgs: []string{"./internal/fsutil/", "./internal/streamlog/"},
+		run:  "PowerLoss",
+	},
+	{
 		name: "the local object store's batch is not synced after its renames",
 		file: "internal/objstore/local.go",
 		from: "\t\tif err := l.fs.SyncFS(l.dir); err != nil {\n\t\t\treturn errors.Join(",
