@@ -17,8 +17,8 @@ var mutations = []mutation{
 	{
 		name: "a new shard directory is not synced into its stream directory",
 		file: "internal/streamlog/shard.go",
-		from: "\tif err := fsutil.SyncDirFS(opts.FS, filepath.Dir(dir)); err != nil {",
-		to:   "\tif err := error(nil); err != nil {",
+		from: "\tif err := fsutil.MkdirAllFS(opts.FS, dir); err != nil {",
+		to:   "\tif err := opts.FS.MkdirAll(dir, 0o755); err != nil {",
 		pkgs: []string{"./internal/streamlog/"},
 	},
 	{
