@@ -16,7 +16,6 @@ package vfstest
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -132,7 +131,7 @@ func (f *FS) die() {
 		seen[n] = c
 		return c
 	}
-	f.after = &FS{root: boot(f.root)}
+	f.after = &FS{root: boot(f.root), seq: f.seq} // temporary names stay unique
 }
 
 // op starts an operation; mutating ones count towards a power loss.
@@ -468,27 +467,6 @@ func (f *FS) SyncFS(dir string) error {
 	}
 	walk(f.root)
 	return nil
-}
-
-// Unsynced returns the files whose content differs from their durable
-// content, for a test's failure message.
-func (f *FS) Unsynced() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	var walk func(p string, n *node)
-	walk = func(p string, n *node) {
-		for k, c := range n.kids {
-			if c.dir {
-				walk(p+"/"+k, c)
-			} else if !bytes.Equal(c.data, c.synced) {
-				out = append(out, fmt.Sprintf("%s/%s (%d bytes, %d synced)", p, k, len(c.data), len(c.synced)))
-			}
-		}
-	}
-	walk("", f.root)
-	sort.Strings(out)
-	return out
 }
 
 type file struct {
