@@ -192,6 +192,31 @@ func (f *FS) parent(name string) (*node, string, error) {
 	return d, parts[len(parts)-1], nil
 }
 
+// at starts operation op on name (see op) and returns the directory
+// holding name, name's last element and the node there (nil if none).
+func (f *FS) at(op, name string, mutating bool) (d *node, base string, n *node, err error) {
+	if err := f.op(mutating); err != nil {
+		return nil, "", nil, perr(op, name, err)
+	}
+	d, base, err = f.parent(name)
+	if err != nil {
+		return nil, "", nil, perr(op, name, err)
+	}
+	return d, base, d.kids[base], nil
+}
+
+// existing starts operation op on name (see op) and returns the node there.
+func (f *FS) existing(op, name string, mutating bool) (*node, error) {
+	if err := f.op(mutating); err != nil {
+		return nil, perr(op, name, err)
+	}
+	n, err := f.lookup(name)
+	if err != nil {
+		return nil, perr(op, name, err)
+	}
+	return n, nil
+}
+
 // OpenFile opens a file; flags O_CREATE, O_EXCL, O_TRUNC and O_APPEND are
 // honoured.
 func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error) {
@@ -201,15 +226,11 @@ func (f *FS) OpenFile(name string, flag int, perm fs.FileMode) (vfs.File, error)
 }
 
 func (f *FS) open(name string, flag int) (vfs.File, error) {
-	mutating := flag&(os.O_CREATE|os.O_TRUNC) != 0
-	if err := f.op(mutating); err != nil {
-		return nil, perr("open", name, err)
-	}
-	d, base, err := f.parent(name)
+	d, base, n, err := f.at("open", name, flag&(os.O_CREATE|os.O_TRUNC) != 0)
 	if err != nil {
-		return nil, perr("open", name, err)
+		return nil, err
 	}
-	n, ok := d.kids[base]
+	ok := n != nil
 	switch {
 	case ok && flag&os.O_CREATE != 0 && flag&os.O_EXCL != 0:
 		return nil, perr("open", name, fs.ErrExist)
@@ -248,12 +269,9 @@ func tempName(pattern string, seq int) string {
 func (f *FS) ReadFile(name string) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(false); err != nil {
-		return nil, perr("read", name, err)
-	}
-	n, err := f.lookup(name)
+	n, err := f.existing("read", name, false)
 	if err != nil {
-		return nil, perr("read", name, err)
+		return nil, err
 	}
 	if n.dir {
 		return nil, perr("read", name, errors.New("is a directory"))
@@ -265,12 +283,9 @@ func (f *FS) ReadFile(name string) ([]byte, error) {
 func (f *FS) Stat(name string) (fs.FileInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(false); err != nil {
-		return nil, perr("stat", name, err)
-	}
-	n, err := f.lookup(name)
+	n, err := f.existing("stat", name, false)
 	if err != nil {
-		return nil, perr("stat", name, err)
+		return nil, err
 	}
 	return info(path.Base("/"+filepath.ToSlash(name)), n), nil
 }
@@ -279,12 +294,9 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(false); err != nil {
-		return nil, perr("readdir", name, err)
-	}
-	n, err := f.lookup(name)
+	n, err := f.existing("readdir", name, false)
 	if err != nil {
-		return nil, perr("readdir", name, err)
+		return nil, err
 	}
 	if !n.dir {
 		return nil, perr("readdir", name, errors.New("not a directory"))
@@ -304,14 +316,11 @@ func (f *FS) Lstat(name string) (fs.FileInfo, error) { return f.Stat(name) }
 func (f *FS) Mkdir(name string, perm fs.FileMode) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(true); err != nil {
-		return perr("mkdir", name, err)
-	}
-	d, b, err := f.parent(name)
+	d, b, n, err := f.at("mkdir", name, true)
 	if err != nil {
-		return perr("mkdir", name, err)
+		return err
 	}
-	if _, ok := d.kids[b]; ok {
+	if n != nil {
 		return perr("mkdir", name, fs.ErrExist)
 	}
 	d.kids[b] = newDir()
@@ -361,15 +370,11 @@ func (f *FS) MkdirTemp(dir, pattern string) (string, error) {
 func (f *FS) Rename(oldpath, newpath string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(true); err != nil {
-		return perr("rename", oldpath, err)
-	}
-	od, ob, err := f.parent(oldpath)
+	od, ob, n, err := f.at("rename", oldpath, true)
 	if err != nil {
-		return perr("rename", oldpath, err)
+		return err
 	}
-	n, ok := od.kids[ob]
-	if !ok {
+	if n == nil {
 		return perr("rename", oldpath, fs.ErrNotExist)
 	}
 	nd, nb, err := f.parent(newpath)
@@ -390,15 +395,11 @@ func (f *FS) Rename(oldpath, newpath string) error {
 func (f *FS) Remove(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(true); err != nil {
-		return perr("remove", name, err)
-	}
-	d, b, err := f.parent(name)
+	d, b, n, err := f.at("remove", name, true)
 	if err != nil {
-		return perr("remove", name, err)
+		return err
 	}
-	n, ok := d.kids[b]
-	if !ok {
+	if n == nil {
 		return perr("remove", name, fs.ErrNotExist)
 	}
 	if n.dir && len(n.kids) > 0 {
@@ -413,14 +414,13 @@ func (f *FS) Remove(name string) error {
 func (f *FS) RemoveAll(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(true); err != nil {
-		return perr("removeall", name, err)
+	d, b, _, err := f.at("removeall", name, true)
+	if errors.Is(err, ErrPowerLost) {
+		return err
 	}
-	d, b, err := f.parent(name)
-	if err != nil {
-		return nil
+	if err == nil {
+		delete(d.kids, b)
 	}
-	delete(d.kids, b)
 	return nil
 }
 
@@ -428,12 +428,9 @@ func (f *FS) RemoveAll(name string) error {
 func (f *FS) SyncDir(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.op(true); err != nil {
-		return perr("syncdir", name, err)
-	}
-	n, err := f.lookup(name)
+	n, err := f.existing("syncdir", name, true)
 	if err != nil {
-		return perr("syncdir", name, err)
+		return err
 	}
 	if !n.dir {
 		return perr("syncdir", name, errors.New("not a directory"))
