@@ -8,6 +8,7 @@
 #   make deps    install what the tests need when it is missing
 #   make fuzz    run every Fuzz target for FUZZTIME (default 30s) each
 #   make bench   tenantpulse bench kinesis and bench events against a fresh server
+#   make mutate  apply each mutation of test/mutate to a copy of the tree; fail if a test misses one
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -24,7 +25,7 @@ JSSTAMP := $(JSDIR)/node_modules/.tenantpulse-deps
 WEBSTAMP := web/node_modules/.tenantpulse-deps
 VENDOR := internal/dashboard/assets/vendor
 
-.PHONY: build demo test deps fuzz bench web
+.PHONY: build demo test deps fuzz bench web mutate
 
 build: web
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/tenantpulse ./cmd/tenantpulse
@@ -109,3 +110,10 @@ bench: build
 	./bin/tenantpulse bench kinesis --endpoint "http://$$addr" --server-pid $$pid $(BENCHFLAGS); \
 	echo "== tenantpulse bench events --endpoint http://$$addr"; \
 	./bin/tenantpulse bench events --endpoint "http://$$addr" --server-pid $$pid $(EVENTSFLAGS)
+
+# mutate applies each small bug listed in test/mutate/mutations.go to a
+# temporary copy of the tree (never this one), runs the tests that should
+# catch it, and fails if one survives (docs/testing.md). Not part of test:
+# it runs the listed packages' tests twice per mutation (a few minutes).
+mutate:
+	$(GO) run ./test/mutate

@@ -1,6 +1,7 @@
 // Package fsutil owns crash-safe file writing: every small file tenantpulse
 // persists whole (stream metadata, segment indexes, later checkpoints and
-// models) goes through WriteAtomic, and is framed with a magic, a version
+// models) goes through WriteAtomic (WriteAtomicFS on another vfs.FS, such
+// as the power-losing one of tests), and is framed with a magic, a version
 // byte and a CRC-32C by Frame so a torn or foreign file is detected on read.
 //
 // It knows nothing of what the files mean; callers own their payloads.
@@ -11,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
+	"io/fs"
 	"path/filepath"
+
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // ErrBadFrame reports a framed file whose magic, version or checksum does
@@ -62,9 +65,12 @@ func Unframe(magic [4]byte, b []byte) (version byte, payload []byte, err error) 
 // WriteAtomic replaces path with data so that after a crash the file holds
 // either its old or its new contents, never a mix: write a temporary file in
 // the same directory, fsync it, rename it over path, fsync the directory.
-func WriteAtomic(path string, data []byte) error {
+func WriteAtomic(path string, data []byte) error { return WriteAtomicFS(vfs.OS, path, data) }
+
+// WriteAtomicFS is WriteAtomic on the file system fsys.
+func WriteAtomicFS(fsys vfs.FS, path string, data []byte) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	f, err := fsys.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("cannot create temporary file for %q: %w", path, err)
 	}
@@ -73,7 +79,7 @@ func WriteAtomic(path string, data []byte) error {
 	defer func() {
 		if !ok {
 			f.Close()
-			os.Remove(tmp)
+			fsys.Remove(tmp)
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
@@ -85,32 +91,59 @@ func WriteAtomic(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("cannot close %q: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fsys.Rename(tmp, path); err != nil {
 		return fmt.Errorf("cannot rename %q to %q: %w", tmp, path, err)
 	}
 	ok = true
-	return SyncDir(dir)
+	return SyncDirFS(fsys, dir)
 }
 
 // SyncDir fsyncs a directory so that entries created, renamed or removed in
 // it survive a crash.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("cannot open directory %q: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+func SyncDir(dir string) error { return SyncDirFS(vfs.OS, dir) }
+
+// SyncDirFS is SyncDir on the file system fsys.
+func SyncDirFS(fsys vfs.FS, dir string) error {
+	if err := fsys.SyncDir(dir); err != nil {
 		return fmt.Errorf("cannot fsync directory %q: %w", dir, err)
 	}
 	return nil
 }
 
+// MkdirAll creates dir and its missing parents, and makes each directory
+// it creates durable in its parent (fsync of the parent), so that what is
+// later written and synced inside survives a power loss.
+func MkdirAll(dir string) error { return MkdirAllFS(vfs.OS, dir) }
+
+// MkdirAllFS is MkdirAll on the file system fsys.
+func MkdirAllFS(fsys vfs.FS, dir string) error {
+	dir = filepath.Clean(dir)
+	if fi, err := fsys.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("cannot create directory %q: a file has that name", dir)
+		}
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := MkdirAllFS(fsys, parent); err != nil {
+			return err
+		}
+	}
+	if err := fsys.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("cannot create directory %q: %w", dir, err)
+	}
+	return SyncDirFS(fsys, parent)
+}
+
 // RemoveTemps deletes temporary files WriteAtomic left in dir when a crash
 // interrupted it.
-func RemoveTemps(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+func RemoveTemps(dir string) { RemoveTempsFS(vfs.OS, dir) }
+
+// RemoveTempsFS is RemoveTemps on the file system fsys.
+func RemoveTempsFS(fsys vfs.FS, dir string) {
+	matches, _ := vfs.Glob(fsys, filepath.Join(dir, ".tmp-*"))
 	for _, m := range matches {
-		os.Remove(m)
+		fsys.Remove(m)
 	}
 }

@@ -305,18 +305,7 @@ func TestThresholdFewValidationRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var scores, y []float64
-	for i, r := range rows {
-		if Split(i) == "test" {
-			continue
-		}
-		x, err := m.Spec.Encode(nil, r.Facts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scores = append(scores, m.Score(x))
-		y = append(y, map[bool]float64{true: 1}[r.Churn])
-	}
+	scores, y := scoreSplits(t, m, rows, "train", "valid")
 	if want := chooseThreshold(scores, y, "accuracy"); m.Threshold != want {
 		t.Errorf("threshold %v, want %v (the best on the training and validation rows)", m.Threshold, want)
 	}

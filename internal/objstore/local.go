@@ -15,12 +15,20 @@ import (
 	"syscall"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // local is the Store over a directory: <dir>/<bucket>/<key>, the key's '/'
 // separated segments mapping to directories and a file.
 type local struct {
 	dir string
+	fs  vfs.FS
+	// synced holds the directories under dir (buckets and key
+	// directories) this process made durable in their parents. A
+	// directory that merely exists may have been made a moment ago by a
+	// concurrent Put whose parent fsync is still to come: an object
+	// stored in it must not be acknowledged before that.
+	synced sync.Map // path -> struct{}
 }
 
 // NewLocal returns a Store keeping buckets as directories under dir (created
@@ -32,7 +40,11 @@ type local struct {
 //
 // Unlike S3, a key cannot also be a directory of another key's path: with
 // "a/b" stored, Put of "a" fails (and the other way round).
-func NewLocal(dir string) (Store, error) {
+func NewLocal(dir string) (Store, error) { return NewLocalFS(vfs.OS, dir) }
+
+// NewLocalFS is NewLocal on the file system fsys (tests lose power with
+// a vfstest.FS).
+func NewLocalFS(fsys vfs.FS, dir string) (Store, error) {
 	if dir == "" {
 		return nil, errors.New("objstore: the local store needs a directory; set one")
 	}
@@ -40,19 +52,22 @@ func NewLocal(dir string) (Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot resolve the archive directory %q: %w", dir, err)
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
+	if err := fsys.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create the archive directory %q: %w", abs, err)
 	}
-	return &local{dir: abs}, nil
+	return &local{dir: abs, fs: fsys}, nil
 }
 
 // RemoveTemps deletes the temporary files that interrupted Puts left under
 // a local store's dir, and returns how many it removed. Call it at startup,
 // before any Put: it would also remove the temporary file of a Put in
 // progress (which then fails; nothing is lost or half written).
-func RemoveTemps(dir string) (int, error) {
+func RemoveTemps(dir string) (int, error) { return RemoveTempsFS(vfs.OS, dir) }
+
+// RemoveTempsFS is RemoveTemps on the file system fsys.
+func RemoveTempsFS(fsys vfs.FS, dir string) (int, error) {
 	n := 0
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := vfs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
@@ -60,7 +75,7 @@ func RemoveTemps(dir string) (int, error) {
 			return err
 		}
 		if !d.IsDir() && strings.HasPrefix(d.Name(), TempPrefix) {
-			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := fsys.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
 			n++
@@ -99,19 +114,27 @@ func (l *local) CreateBucket(ctx context.Context, bucket string) error {
 	if err != nil {
 		return err
 	}
-	err = os.Mkdir(bdir, 0o755)
-	switch {
-	case err == nil:
-		return fsutil.SyncDir(l.dir)
-	case errors.Is(err, fs.ErrExist) && isDir(bdir):
-		return nil
-	default:
+	err = l.fs.Mkdir(bdir, 0o755)
+	if err != nil && !(errors.Is(err, fs.ErrExist) && l.isDir(bdir)) {
 		return fmt.Errorf("cannot create bucket %q: %w", bucket, err)
 	}
+	return l.syncIn(bdir, l.dir)
 }
 
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
+// syncIn makes directory d durable in its parent, once per process.
+func (l *local) syncIn(d, parent string) error {
+	if _, ok := l.synced.Load(d); ok {
+		return nil
+	}
+	if err := fsutil.SyncDirFS(l.fs, parent); err != nil {
+		return err
+	}
+	l.synced.Store(d, struct{}{})
+	return nil
+}
+
+func (l *local) isDir(p string) bool {
+	fi, err := l.fs.Stat(p)
 	return err == nil && fi.IsDir()
 }
 
@@ -129,11 +152,11 @@ func (l *local) Put(ctx context.Context, bucket, key string, body []byte) error 
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
+	if err := l.fs.Rename(tmp, p); err != nil {
+		l.fs.Remove(tmp)
 		return fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
 	}
-	return fsutil.SyncDir(filepath.Dir(p))
+	return fsutil.SyncDirFS(l.fs, filepath.Dir(p))
 }
 
 // PutBatch stores objs as one Put each would, but makes them durable
@@ -153,7 +176,7 @@ func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
 	defer func() {
 		for _, t := range temps {
 			if t != "" {
-				os.Remove(t)
+				l.fs.Remove(t)
 			}
 		}
 	}()
@@ -177,13 +200,13 @@ func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := syncFS(l.dir); err != nil {
+	if err := l.fs.SyncFS(l.dir); err != nil {
 		return fmt.Errorf("cannot sync the archive's file system: %w", err)
 	}
 	var renameErr error
 	renamed := false
 	for i := range objs {
-		if err := os.Rename(temps[i], paths[i]); err != nil {
+		if err := l.fs.Rename(temps[i], paths[i]); err != nil {
 			renameErr = fmt.Errorf("cannot put %q in bucket %q: %w", objs[i].Key, objs[i].Bucket, err)
 			break
 		}
@@ -193,7 +216,7 @@ func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
 	if renamed {
 		// Even after a failed rename: what is in place must be durable
 		// before the caller may count it stored.
-		if err := syncFS(l.dir); err != nil {
+		if err := l.fs.SyncFS(l.dir); err != nil {
 			return errors.Join(renameErr, fmt.Errorf("cannot sync the archive's file system: %w", err))
 		}
 	}
@@ -202,14 +225,15 @@ func (l *local) PutBatch(ctx context.Context, objs []PutObject) error {
 
 // writeTemp writes body to a temporary file in the directory of key,
 // creating the directories as needed, and returns the object's path and
-// the temporary file's. With sync it fsyncs the file and each directory it
-// creates into its parent; PutBatch syncs the whole file system instead.
+// the temporary file's. With sync it fsyncs the file; PutBatch syncs the
+// whole file system instead. The directories are made durable either way
+// (mkdirs).
 func (l *local) writeTemp(bucket, key string, body []byte, sync bool) (p, tmp string, err error) {
 	bdir, p, err := l.paths(bucket, key)
 	if err != nil {
 		return "", "", err
 	}
-	if !isDir(bdir) {
+	if !l.isDir(bdir) {
 		return "", "", fmt.Errorf("cannot put %q: bucket %q: %w (the bucket does not exist; create it first)", key, bucket, ErrNotFound)
 	}
 	// A concurrent Delete may prune a directory this just made (it was
@@ -217,18 +241,18 @@ func (l *local) writeTemp(bucket, key string, body []byte, sync bool) (p, tmp st
 	for attempt := 0; ; attempt++ {
 		// The directory usually exists already (a partition gets many
 		// files): one stat instead of a mkdir per path segment.
-		if attempt > 0 || !isDir(filepath.Dir(p)) {
-			if err := l.mkdirs(bdir, key, sync); err != nil {
+		if _, ok := l.synced.Load(filepath.Dir(p)); attempt > 0 || !ok {
+			if err := l.mkdirs(bdir, key); err != nil {
 				if notExist(err) && attempt < 10 {
 					continue
 				}
 				return "", "", err
 			}
 		}
-		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+		if fi, err := l.fs.Lstat(p); err == nil && fi.IsDir() {
 			return "", "", fmt.Errorf("cannot put %q in bucket %q: other keys start with %q, and the local store cannot hold a key that is also a directory of other keys", key, bucket, key+"/")
 		}
-		f, err := os.CreateTemp(filepath.Dir(p), TempPrefix+filepath.Base(p)+"-*")
+		f, err := l.fs.CreateTemp(filepath.Dir(p), TempPrefix+filepath.Base(p)+"-*")
 		if err != nil {
 			if notExist(err) && attempt < 10 {
 				continue // the directory was pruned by a Delete meanwhile
@@ -242,16 +266,20 @@ func (l *local) writeTemp(bucket, key string, body []byte, sync bool) (p, tmp st
 		}
 		cerr := f.Close()
 		if err := errors.Join(werr, serr, cerr); err != nil {
-			os.Remove(f.Name())
+			l.fs.Remove(f.Name())
 			return "", "", fmt.Errorf("cannot put %q in bucket %q: %w", key, bucket, err)
 		}
 		return p, f.Name(), nil
 	}
 }
 
-// mkdirs creates the directories of key's path under bdir, with sync
-// fsyncing the parent of each one it creates.
-func (l *local) mkdirs(bdir, key string, sync bool) error {
+// mkdirs creates the directories of key's path under bdir and makes each
+// durable in its parent: a directory it creates, always; one that exists,
+// once per process (see local.synced).
+func (l *local) mkdirs(bdir, key string) error {
+	if err := l.syncIn(bdir, l.dir); err != nil {
+		return err
+	}
 	i := strings.LastIndexByte(key, '/')
 	if i < 0 {
 		return nil
@@ -260,17 +288,12 @@ func (l *local) mkdirs(bdir, key string, sync bool) error {
 	for seg := range strings.SplitSeq(key[:i], "/") {
 		parent := d
 		d = filepath.Join(d, seg)
-		err := os.Mkdir(d, 0o755)
+		err := l.fs.Mkdir(d, 0o755)
 		switch {
 		case err == nil:
-			if !sync {
-				break
-			}
-			if err := fsutil.SyncDir(parent); err != nil {
-				return err
-			}
+			l.synced.Delete(d) // made just now: sync it whatever was known
 		case errors.Is(err, fs.ErrExist):
-			fi, err := os.Stat(d)
+			fi, err := l.fs.Stat(d)
 			if err != nil {
 				// Pruned by a Delete meanwhile: the caller retries.
 				return fmt.Errorf("cannot create directory for %q: %w", key, err)
@@ -281,6 +304,9 @@ func (l *local) mkdirs(bdir, key string, sync bool) error {
 			}
 		default:
 			return fmt.Errorf("cannot create directory for %q: %w", key, err)
+		}
+		if err := l.syncIn(d, parent); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -294,7 +320,7 @@ func (l *local) Get(ctx context.Context, bucket, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
+	f, err := l.fs.OpenFile(p, os.O_RDONLY, 0)
 	if err != nil {
 		if notExist(err) {
 			return nil, fmt.Errorf("cannot get %q from bucket %q: %w", key, bucket, ErrNotFound)
@@ -310,7 +336,7 @@ func (l *local) Get(ctx context.Context, bucket, key string) ([]byte, error) {
 		return nil, fmt.Errorf("cannot get %q from bucket %q: %w", key, bucket, ErrNotFound)
 	}
 	b := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
+	if _, err := io.ReadFull(io.NewSectionReader(f, 0, fi.Size()), b); err != nil {
 		return nil, fmt.Errorf("cannot read %q from bucket %q: %w", key, bucket, err)
 	}
 	return b, nil
@@ -331,7 +357,7 @@ func (l *local) List(ctx context.Context, bucket, prefix string) ([]Object, erro
 		root = filepath.Join(bdir, filepath.FromSlash(prefix[:i]))
 	}
 	objs := []Object{}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = vfs.WalkDir(l.fs, root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if notExist(err) {
 				return nil // a missing bucket or directory, or pruned meanwhile
@@ -383,7 +409,7 @@ func (l *local) Delete(ctx context.Context, bucket, key string) error {
 	if err != nil {
 		return err
 	}
-	fi, err := os.Lstat(p)
+	fi, err := l.fs.Lstat(p)
 	if err != nil {
 		if notExist(err) {
 			return nil
@@ -393,7 +419,7 @@ func (l *local) Delete(ctx context.Context, bucket, key string) error {
 	if fi.IsDir() {
 		return nil // no object at key, only keys below it
 	}
-	if err := os.Remove(p); err != nil {
+	if err := l.fs.Remove(p); err != nil {
 		if notExist(err) {
 			return nil
 		}
@@ -402,10 +428,11 @@ func (l *local) Delete(ctx context.Context, bucket, key string) error {
 	// Prune the directories the key leaves empty, so that they neither
 	// accumulate nor block a later Put of a key equal to one of them.
 	d := filepath.Dir(p)
-	for d != bdir && os.Remove(d) == nil {
+	for d != bdir && l.fs.Remove(d) == nil {
+		l.synced.Delete(d)
 		d = filepath.Dir(d)
 	}
-	if err := fsutil.SyncDir(d); err != nil && !notExist(err) {
+	if err := fsutil.SyncDirFS(l.fs, d); err != nil && !notExist(err) {
 		return fmt.Errorf("cannot delete %q from bucket %q: %w", key, bucket, err)
 	}
 	return nil
@@ -415,7 +442,7 @@ func (l *local) Buckets(ctx context.Context, prefix string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(l.dir)
+	entries, err := l.fs.ReadDir(l.dir)
 	if err != nil && !notExist(err) {
 		return nil, fmt.Errorf("cannot list buckets in %q: %w", l.dir, err)
 	}

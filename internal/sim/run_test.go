@@ -527,6 +527,7 @@ func TestPoolBoundsSpread(t *testing.T) {
 	tr := newTracker(-1)
 	p := newPool(context.Background(), snd, &Stats{}, tr, 4, 10)
 	day := int64(24 * time.Hour)
+	var dispatched atomic.Int64
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -537,14 +538,25 @@ func TestPoolBoundsSpread(t *testing.T) {
 				b.add([]byte("x"), Info{Ordinal: ord, Time: int64(i)*day/4 + int64(k)}, time.Now())
 			}
 			p.dispatch(b)
+			dispatched.Add(1)
 		}
 	}()
-	time.Sleep(300 * time.Millisecond) // let the others run as far as they may
-	snd.mu.Lock()
-	ahead, calls := snd.maxWhile-snd.stallMin, snd.calls
-	snd.mu.Unlock()
-	if ahead > int64(MaxSpread) || calls < 5 {
-		t.Fatalf("while the first batch stalled, %d batches went, up to %v of event time ahead of it (at most %v allowed)", calls, time.Duration(ahead), MaxSpread)
+	// The stalled batch is the first one a worker took: batch j, starting
+	// j quarter days in. Batches up to j+15 end within MaxSpread (4 days)
+	// of its start (15 quarter days and 9 ns later); j+16 must wait.
+	sent := func() (calls int, canGo int64, ahead int64) {
+		snd.mu.Lock()
+		defer snd.mu.Unlock()
+		return snd.calls, snd.stallMin/(day/4) + 16, snd.maxWhile - snd.stallMin
+	}
+	waitFor(t, "the batches within MaxSpread of the stalled one to be sent", func() bool {
+		calls, canGo, _ := sent()
+		return calls > 0 && int64(calls) >= canGo
+	})
+	calls, canGo, ahead := sent()
+	if ahead > int64(MaxSpread) || int64(calls) != canGo || dispatched.Load() != canGo {
+		t.Fatalf("while a batch stalled, %d batches were dispatched and %d sent, up to %v of event time ahead of it; want %d, within %v",
+			dispatched.Load(), calls, time.Duration(ahead), canGo, MaxSpread)
 	}
 	close(snd.release)
 	<-done
@@ -553,5 +565,17 @@ func TestPoolBoundsSpread(t *testing.T) {
 	}
 	if tr.acked() != 399 {
 		t.Fatalf("acked %d, want 399", tr.acked())
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -3,11 +3,11 @@ package streamlog
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"sort"
 	"sync/atomic"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // The segment index format; docs/format/segment-index.md is its specification.
@@ -98,7 +98,7 @@ type segment struct {
 	path string
 	gen  uint64
 	base uint64
-	f    *os.File
+	f    vfs.File
 
 	end     uint64 // offset after the last record
 	size    int64  // bytes of valid records, header included

@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // ErrThrottled reports that a write was refused because the shard cannot
@@ -251,7 +251,7 @@ func (sh *Shard) write(c *Commit) error {
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
 	if sh.active == nil {
-		seg, err := createSegment(sh.dir, sh.gen, c.first)
+		seg, err := createSegment(sh.opts.FS, sh.dir, sh.gen, c.first)
 		if err != nil {
 			return err
 		}
@@ -283,7 +283,7 @@ func (sh *Shard) write(c *Commit) error {
 		sh.prealloc(a, need+step)
 	}
 	if sh.opts.Fsync == FsyncAlways {
-		if err := datasync(a.f); err != nil {
+		if err := a.f.Datasync(); err != nil {
 			a.f.Truncate(pos)
 			a.alloc = pos
 			return fmt.Errorf("cannot fsync segment %q: %w", a.path, err)
@@ -324,7 +324,7 @@ func (sh *Shard) roll(base uint64) error {
 	if err := sh.trimPrealloc(old); err != nil {
 		return err
 	}
-	if err := datasync(old.f); err != nil {
+	if err := old.f.Datasync(); err != nil {
 		return fmt.Errorf("cannot fsync segment %q: %w", old.path, err)
 	}
 	// Everything in the old segment is durable now.
@@ -333,10 +333,10 @@ func (sh *Shard) roll(base uint64) error {
 		sh.visible = visiblePos{off: old.end, seg: old, pos: old.size}
 	}
 	sh.rmu.Unlock()
-	if err := fsutil.WriteAtomic(idxPath(old.path), old.index().encode()); err != nil {
+	if err := fsutil.WriteAtomicFS(sh.opts.FS, idxPath(old.path), old.index().encode()); err != nil {
 		return err
 	}
-	seg, err := createSegment(sh.dir, sh.gen, base)
+	seg, err := createSegment(sh.opts.FS, sh.dir, sh.gen, base)
 	if err != nil {
 		return err
 	}
@@ -380,30 +380,6 @@ func (sh *Shard) trimPrealloc(a *segment) error {
 	return nil
 }
 
-// datasync flushes f's data and the metadata needed to read it
-// (fdatasync), retrying on EINTR.
-func datasync(f *os.File) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			serr = syscall.Fdatasync(int(fd))
-			if serr != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	if serr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
-	}
-	return nil
-}
-
 // syncer makes written records durable and visible every interval, in
 // FsyncInterval mode.
 func (sh *Shard) syncer() {
@@ -431,7 +407,7 @@ func (sh *Shard) syncNow() {
 	if !behind {
 		return
 	}
-	if err := datasync(w.seg.f); err != nil {
+	if err := w.seg.f.Datasync(); err != nil {
 		sh.log.Error("cannot fsync segment", "path", w.seg.path, "error", err)
 		return
 	}
@@ -454,23 +430,23 @@ func genTime(gen uint64) string {
 
 func idxPath(seg string) string { return strings.TrimSuffix(seg, segSuffix) + idxSuffix }
 
-func createSegment(dir string, gen, base uint64) (*segment, error) {
+func createSegment(fsys vfs.FS, dir string, gen, base uint64) (*segment, error) {
 	path := segPath(dir, base)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := fsys.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create segment: %w", err)
 	}
 	if _, err := f.WriteAt(segHeader{Gen: gen, Base: base}.encode(), 0); err != nil {
 		f.Close()
-		os.Remove(path)
+		fsys.Remove(path)
 		return nil, fmt.Errorf("cannot write segment header %q: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		os.Remove(path)
+		fsys.Remove(path)
 		return nil, fmt.Errorf("cannot fsync segment %q: %w", path, err)
 	}
-	if err := fsutil.SyncDir(dir); err != nil {
+	if err := fsutil.SyncDirFS(fsys, dir); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -487,11 +463,13 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 		done: make(chan struct{}),
 	}
 	sh.cond = sync.NewCond(&sh.mu)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Durable in its stream directory (a new stream creates it here)
+	// before any record in it is acknowledged.
+	if err := fsutil.MkdirAllFS(opts.FS, dir); err != nil {
 		return nil, fmt.Errorf("cannot create shard directory: %w", err)
 	}
-	fsutil.RemoveTemps(dir)
-	names, err := filepath.Glob(filepath.Join(dir, "*"+segSuffix))
+	fsutil.RemoveTempsFS(opts.FS, dir)
+	names, err := vfs.Glob(opts.FS, filepath.Join(dir, "*"+segSuffix))
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +477,7 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 	var maxGen uint64
 	for i, name := range names {
 		last := i == len(names)-1
-		seg, err := recoverSegment(sh.log, name, last)
+		seg, err := recoverSegment(opts.FS, sh.log, name, last)
 		if err != nil {
 			sh.closeSegs()
 			return nil, err
@@ -507,8 +485,8 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 		maxGen = max(maxGen, seg.gen)
 		if seg.end == seg.base && !last {
 			seg.f.Close()
-			os.Remove(name)
-			os.Remove(idxPath(name))
+			opts.FS.Remove(name)
+			opts.FS.Remove(idxPath(name))
 			continue
 		}
 		if n := len(sh.segs); n > 0 && sh.segs[n-1].end > seg.base {
@@ -534,10 +512,10 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 		sh.segs = append(sh.segs, seg)
 	}
 	// Orphan index files without a segment.
-	idxs, _ := filepath.Glob(filepath.Join(dir, "*"+idxSuffix))
+	idxs, _ := vfs.Glob(opts.FS, filepath.Join(dir, "*"+idxSuffix))
 	for _, x := range idxs {
-		if _, err := os.Stat(strings.TrimSuffix(x, idxSuffix) + segSuffix); errors.Is(err, os.ErrNotExist) {
-			os.Remove(x)
+		if _, err := opts.FS.Stat(strings.TrimSuffix(x, idxSuffix) + segSuffix); errors.Is(err, os.ErrNotExist) {
+			opts.FS.Remove(x)
 		}
 	}
 	var next uint64
@@ -566,7 +544,7 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 	if emptyLast != nil {
 		emptyLast.f.Close() // createSegment reuses its name: same first offset
 	}
-	active, err := createSegment(dir, sh.gen, next)
+	active, err := createSegment(opts.FS, dir, sh.gen, next)
 	if err != nil {
 		// No room for a new segment (a full disk): the shard still opens,
 		// for reading; the first write tries again and is refused,
@@ -589,8 +567,8 @@ func openShard(st *Stream, index int, start, end HashKey, dir string) (*Shard, e
 // recoverSegment opens a segment file. A sealed segment's index is trusted
 // when it matches the file; otherwise the file is scanned, a torn tail
 // truncated, and the index rewritten.
-func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+func recoverSegment(fsys vfs.FS, log *slog.Logger, path string, last bool) (*segment, error) {
+	f, err := fsys.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open segment: %w", err)
 	}
@@ -616,7 +594,7 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 		return nil, fmt.Errorf("cannot read segment %q: %w; if this binary is older than the one that wrote it, run the newer one; otherwise restore the file from a backup, or move it (with its .idx) out of %s to start without its records",
 			path, err, filepath.Dir(path))
 	}
-	if b, err := os.ReadFile(idxPath(path)); err == nil {
+	if b, err := fsys.ReadFile(idxPath(path)); err == nil {
 		x, err := decodeIndex(b)
 		if err == nil && x.base == h.Base && x.gen == h.Gen && x.size == fi.Size() {
 			return &segment{path: path, gen: h.Gen, base: h.Base, f: f, end: x.end, size: x.size,
@@ -647,7 +625,7 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 	if seg.end > seg.base {
 		// The index only speeds up the next start; without room for it
 		// (a full disk) the segment is scanned again next time.
-		if err := fsutil.WriteAtomic(idxPath(path), seg.index().encode()); err != nil {
+		if err := fsutil.WriteAtomicFS(fsys, idxPath(path), seg.index().encode()); err != nil {
 			log.Warn("cannot write segment index; it will be rebuilt at the next start", "path", path, "error", err)
 		}
 	}
@@ -656,7 +634,7 @@ func recoverSegment(log *slog.Logger, path string, last bool) (*segment, error) 
 
 // tailIsZeros reports whether f holds only zero bytes in [from, to): space
 // preallocated by a writer that stopped, not a torn record.
-func tailIsZeros(f *os.File, from, to int64) bool {
+func tailIsZeros(f vfs.File, from, to int64) bool {
 	buf := make([]byte, 64<<10)
 	for off := from; off < to; off += int64(len(buf)) {
 		n := min(int64(len(buf)), to-off)
@@ -758,10 +736,10 @@ func (sh *Shard) sealAtClose(a *segment) {
 	}
 	if err := sh.trimPrealloc(a); err != nil {
 		sh.log.Error("cannot trim segment at close", "error", err)
-	} else if err := datasync(a.f); err != nil {
+	} else if err := a.f.Datasync(); err != nil {
 		sh.log.Error("cannot fsync segment at close", "error", err)
 	} else if a.end > a.base {
-		if err := fsutil.WriteAtomic(idxPath(a.path), a.index().encode()); err != nil {
+		if err := fsutil.WriteAtomicFS(sh.opts.FS, idxPath(a.path), a.index().encode()); err != nil {
 			sh.log.Warn("cannot write segment index at close; the next start scans the segment", "error", err)
 		}
 	}

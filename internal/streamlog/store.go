@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // FsyncMode says when appended records are made durable.
@@ -45,6 +45,9 @@ type Options struct {
 	RetentionCheck  time.Duration // 1m: how often expired segments are deleted
 	Logger          *slog.Logger
 	Now             func() time.Time
+	// FS is the file system the store does its I/O through; nil is the
+	// operating system's (tests use a vfstest.FS to lose power).
+	FS vfs.FS
 }
 
 func (o *Options) withDefaults() {
@@ -78,6 +81,7 @@ func (o *Options) withDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.FS = vfs.Or(o.FS)
 }
 
 // Sentinel errors of the stream catalogue.
@@ -126,16 +130,16 @@ func Open(opts Options) (*Store, error) {
 	}
 	s := &Store{opts: &opts, dir: opts.Dir, streams: map[string]*Stream{}, stop: make(chan struct{})}
 	for _, d := range []string{streamsDir, trashDir, tmpDir} {
-		if err := os.MkdirAll(filepath.Join(s.dir, d), 0o755); err != nil {
+		if err := fsutil.MkdirAllFS(opts.FS, filepath.Join(s.dir, d)); err != nil {
 			return nil, fmt.Errorf("cannot create data directory: %w", err)
 		}
 	}
-	os.RemoveAll(filepath.Join(s.dir, trashDir))
-	os.RemoveAll(filepath.Join(s.dir, tmpDir))
-	os.MkdirAll(filepath.Join(s.dir, trashDir), 0o755)
-	os.MkdirAll(filepath.Join(s.dir, tmpDir), 0o755)
+	opts.FS.RemoveAll(filepath.Join(s.dir, trashDir))
+	opts.FS.RemoveAll(filepath.Join(s.dir, tmpDir))
+	opts.FS.MkdirAll(filepath.Join(s.dir, trashDir), 0o755)
+	opts.FS.MkdirAll(filepath.Join(s.dir, tmpDir), 0o755)
 
-	entries, err := os.ReadDir(filepath.Join(s.dir, streamsDir))
+	entries, err := opts.FS.ReadDir(filepath.Join(s.dir, streamsDir))
 	if err != nil {
 		return nil, fmt.Errorf("cannot list streams: %w", err)
 	}
@@ -153,7 +157,7 @@ func Open(opts Options) (*Store, error) {
 		go func() {
 			defer wg.Done()
 			dir := filepath.Join(s.dir, streamsDir, e.Name())
-			m, err := readMeta(dir)
+			m, err := readMeta(opts.FS, dir)
 			if err != nil {
 				results[i].err = fmt.Errorf("stream directory %s: %w; restore it from a backup, or move the whole directory out of %s to start without that stream (its records are lost)",
 					dir, err, filepath.Join(s.dir, streamsDir))
@@ -253,20 +257,20 @@ func (s *Store) CreateStream(cfg StreamConfig) (*Stream, error) {
 	for i, r := range splitRanges(cfg.ShardCount) {
 		m.Shards = append(m.Shards, shardMeta{ID: ShardID(i), Start: r[0].String(), End: r[1].String()})
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(s.dir, tmpDir), "stream-")
+	tmp, err := s.opts.FS.MkdirTemp(filepath.Join(s.dir, tmpDir), "stream-")
 	if err != nil {
 		return nil, fmt.Errorf("cannot create stream directory: %w", err)
 	}
-	if err := writeMeta(tmp, m); err != nil {
-		os.RemoveAll(tmp)
+	if err := writeMeta(s.opts.FS, tmp, m); err != nil {
+		s.opts.FS.RemoveAll(tmp)
 		return nil, err
 	}
 	dir := filepath.Join(s.dir, streamsDir, "s-"+cfg.Name)
-	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
+	if err := s.opts.FS.Rename(tmp, dir); err != nil {
+		s.opts.FS.RemoveAll(tmp)
 		return nil, fmt.Errorf("cannot create stream directory: %w", err)
 	}
-	if err := fsutil.SyncDir(filepath.Join(s.dir, streamsDir)); err != nil {
+	if err := fsutil.SyncDirFS(s.opts.FS, filepath.Join(s.dir, streamsDir)); err != nil {
 		return nil, err
 	}
 	st, err := openStream(s, dir, m)
@@ -299,16 +303,16 @@ func (s *Store) DeleteStream(name string) error {
 	}
 	s.nextCreated[name] = next
 	trash := filepath.Join(s.dir, trashDir, fmt.Sprintf("%s-%d", filepath.Base(st.dir), time.Now().UnixNano()))
-	err := os.Rename(st.dir, trash)
+	err := s.opts.FS.Rename(st.dir, trash)
 	if err == nil {
-		err = fsutil.SyncDir(filepath.Join(s.dir, streamsDir))
+		err = fsutil.SyncDirFS(s.opts.FS, filepath.Join(s.dir, streamsDir))
 	}
 	s.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("cannot delete stream %q: %w", name, err)
 	}
 	st.close()
-	go os.RemoveAll(trash)
+	go s.opts.FS.RemoveAll(trash)
 	return nil
 }
 
@@ -386,11 +390,11 @@ func (sh *Shard) expire(cutoff int64) {
 	for _, g := range gone {
 		g.removed.Store(true)
 		g.f.Close()
-		os.Remove(idxPath(g.path))
-		os.Remove(g.path)
+		sh.opts.FS.Remove(idxPath(g.path))
+		sh.opts.FS.Remove(g.path)
 		sh.log.Info("deleted expired segment", "path", g.path, "records", g.end-g.base)
 	}
 	if len(gone) > 0 {
-		fsutil.SyncDir(sh.dir)
+		fsutil.SyncDirFS(sh.opts.FS, sh.dir)
 	}
 }

@@ -233,13 +233,7 @@ func TestIntervalModeVisibility(t *testing.T) {
 	if _, err := sh.Append([]Entry{{PartitionKey: []byte("k"), Data: []byte("x")}}, seq); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(readAll(t, sh, 0)) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("record never became visible")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, func() bool { return len(readAll(t, sh, 0)) == 1 })
 }
 
 func TestConcurrentAppends(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // Stream capacity modes, as Kinesis names them.
@@ -161,23 +161,23 @@ func (st *Stream) Update(fn func(retentionHours *int, tags map[string]string) er
 	if err := fn(&m.RetentionHours, m.Tags); err != nil {
 		return err
 	}
-	if err := writeMeta(st.dir, &m); err != nil {
+	if err := writeMeta(st.store.opts.FS, st.dir, &m); err != nil {
 		return err
 	}
 	st.meta = m
 	return nil
 }
 
-func writeMeta(dir string, m *streamMeta) error {
+func writeMeta(fsys vfs.FS, dir string, m *streamMeta) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("BUG: cannot encode stream metadata: %w", err)
 	}
-	return fsutil.WriteAtomic(filepath.Join(dir, metaFile), fsutil.Frame(metaMagic, metaVersion, b))
+	return fsutil.WriteAtomicFS(fsys, filepath.Join(dir, metaFile), fsutil.Frame(metaMagic, metaVersion, b))
 }
 
-func readMeta(dir string) (*streamMeta, error) {
-	b, err := os.ReadFile(filepath.Join(dir, metaFile))
+func readMeta(fsys vfs.FS, dir string) (*streamMeta, error) {
+	b, err := fsys.ReadFile(filepath.Join(dir, metaFile))
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -22,6 +21,7 @@ import (
 	"github.com/tenantpulse/tenantpulse/internal/objstore"
 	"github.com/tenantpulse/tenantpulse/internal/retry"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // Options configure the archiver.
@@ -46,6 +46,9 @@ type Options struct {
 	StreamCheck time.Duration
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// FS is the file system of the checkpoints; nil is the operating
+	// system's (tests lose power with a vfstest.FS).
+	FS vfs.FS
 
 	// crashAt, in tests, makes a shard stop dead at a step of storing a
 	// file, as if the process were killed there.
@@ -74,6 +77,7 @@ func (o *Options) withDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.FS = vfs.Or(o.FS)
 }
 
 // Service archives the streams.
@@ -198,13 +202,13 @@ func (s *Service) Stats() *Stats { return &s.stats }
 
 func (s *Service) openShard(ctx context.Context, streamName, shard string) (*shardArchiver, error) {
 	dir := filepath.Join(s.opts.Dir, streamName)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := fsutil.MkdirAllFS(s.opts.FS, dir); err != nil {
 		return nil, fmt.Errorf("cannot create the archive checkpoint directory: %w", err)
 	}
-	fsutil.RemoveTemps(dir)
+	fsutil.RemoveTempsFS(s.opts.FS, dir)
 	a := &shardArchiver{s: s, stream: streamName, shard: shard, path: filepath.Join(dir, shard+".ckpt"),
 		bufs: map[string]*buffer{}, locs: map[string]*tenantLoc{}, buckets: map[string]bool{}}
-	ck, err := readCheckpoint(a.path)
+	ck, err := readCheckpoint(s.opts.FS, a.path)
 	if err != nil {
 		return nil, fmt.Errorf("%w; move it away to archive the shard again from the stream", err)
 	}
@@ -243,7 +247,7 @@ func (a *shardArchiver) settle(ctx context.Context) error {
 		}
 	}
 	a.ck.Pending = nil
-	return writeCheckpoint(a.path, a.ck)
+	return writeCheckpoint(a.s.opts.FS, a.path, a.ck)
 }
 
 // recover puts the shard back as a restart would after a failed store:
@@ -476,7 +480,7 @@ func (a *shardArchiver) step(ctx context.Context) error {
 		// Nothing buffered: everything read is stored.
 		a.ck.Position = a.read
 		a.prune()
-		if err := writeCheckpoint(a.path, a.ck); err != nil {
+		if err := writeCheckpoint(a.s.opts.FS, a.path, a.ck); err != nil {
 			return err
 		}
 		a.lastCk = now
@@ -674,7 +678,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 		}
 		a.ck.Pending = append(a.ck.Pending, pendingFile{Bucket: buf.bucket, Key: files[i].key, Partition: buf.partition, Last: last})
 	}
-	if err := writeCheckpoint(a.path, a.ck); err != nil {
+	if err := writeCheckpoint(a.s.opts.FS, a.path, a.ck); err != nil {
 		return err
 	}
 	if a.crash("pending") {
@@ -743,7 +747,7 @@ func (a *shardArchiver) flush(ctx context.Context, bufs []*buffer) error {
 		}
 	}
 	a.prune()
-	if err := writeCheckpoint(a.path, a.ck); err != nil {
+	if err := writeCheckpoint(a.s.opts.FS, a.path, a.ck); err != nil {
 		return err
 	}
 	if a.crash("checkpointed") {
@@ -775,7 +779,7 @@ func (a *shardArchiver) flushAll(ctx context.Context) error {
 	if a.read != a.ck.Position {
 		a.ck.Position = a.read
 		a.prune()
-		return writeCheckpoint(a.path, a.ck)
+		return writeCheckpoint(a.s.opts.FS, a.path, a.ck)
 	}
 	return nil
 }

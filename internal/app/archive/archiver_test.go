@@ -27,7 +27,8 @@ type fixture struct {
 	objects objstore.Store
 	dir     string
 	layout  objstore.Layout
-	records map[string]string // stream/shard/seq -> "event" or "error"
+	records map[string]string   // stream/shard/seq -> "event" or "error"
+	where   map[string][]string // stream/shard/seq -> the files holding it, by archived
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -92,6 +93,7 @@ func (f *fixture) archived(t *testing.T) map[string]int {
 	t.Helper()
 	ctx := context.Background()
 	count := map[string]int{}
+	f.where = map[string][]string{}
 	buckets, err := f.objects.Buckets(ctx, f.layout.Prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +120,7 @@ func (f *fixture) archived(t *testing.T) map[string]int {
 						t.Errorf("%s/%s holds a row of tenant %s", b, o.Key, r.TenantID)
 					}
 					count[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber]++
+					f.where[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber] = append(f.where[r.Stream+"/"+r.Shard+"/"+r.SequenceNumber], b+"/"+o.Key)
 				}
 			case strings.HasPrefix(o.Key, errPrefix+"errors/stream="):
 				rows, err := parquetfile.ReadErrors(body)
@@ -139,23 +142,32 @@ func (f *fixture) archived(t *testing.T) map[string]int {
 func (f *fixture) check(t *testing.T, count map[string]int) {
 	t.Helper()
 	lost, twice := 0, 0
+	var example string
 	for k := range f.records {
 		switch count[k] {
 		case 0:
 			lost++
+			example = "; " + k + " is in no file"
 		case 1:
 		default:
 			twice++
+			example = fmt.Sprintf("; %s is in %q", k, f.where[k])
 		}
 	}
 	if lost+twice > 0 || len(count) != len(f.records) {
-		t.Fatalf("%d records lost, %d stored twice, %d stored of %d", lost, twice, len(count), len(f.records))
+		t.Fatalf("%d records lost, %d stored twice, %d stored of %d%s", lost, twice, len(count), len(f.records), example)
 	}
 }
 
 // waitRead waits until every shard has read its last record (or one crashed).
 func (f *fixture) waitRead(t *testing.T, s *Service) {
 	t.Helper()
+	waitFor(t, "the archiver to read every record", func() bool { return f.allRead(s) })
+}
+
+// allRead reports whether every shard has read its last record, or one
+// crashed.
+func (f *fixture) allRead(s *Service) bool {
 	last := map[string]string{}
 	for k := range f.records {
 		i := strings.LastIndexByte(k, '/')
@@ -163,26 +175,28 @@ func (f *fixture) waitRead(t *testing.T, s *Service) {
 			last[sh] = seq
 		}
 	}
+	s.mu.RLock()
+	shards := s.shards
+	s.mu.RUnlock()
+	for _, a := range shards {
+		if a.crashed.Load() {
+			return true
+		}
+		want := last[a.stream+"/"+a.shard]
+		if p := a.readPos.Load(); want != "" && *p != want {
+			return false
+		}
+	}
+	return true
+}
+
+// waitFor polls cond until it holds, failing the test after 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		done := true
-		s.mu.RLock()
-		shards := s.shards
-		s.mu.RUnlock()
-		for _, a := range shards {
-			if a.crashed.Load() {
-				return
-			}
-			want := last[a.stream+"/"+a.shard]
-			if p := a.readPos.Load(); want != "" && *p != want {
-				done = false
-			}
-		}
-		if done {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("the archiver did not read every record")
+			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -202,17 +216,21 @@ func TestArchiveEveryRecordOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.check(t, f.archived(t))
-	// Started again, it stores nothing more.
+	// Started again, it reads on after its checkpoints: one new record is
+	// all it reads, and one file all it stores.
 	files := s.Stats().Files.Load()
 	s2, err := New(context.Background(), f.options())
 	if err != nil {
 		t.Fatal(err)
 	}
 	s2.Start()
-	time.Sleep(100 * time.Millisecond)
-	s2.Stop()
-	if n := s2.Stats().Files.Load(); n != 0 || files == 0 {
-		t.Fatalf("a restart after a clean stop stored %d files (the first run %d)", n, files)
+	f.append(t, event.StreamJobs, "junk", []byte(`{"not":"an event"}`), "error")
+	f.waitRead(t, s2)
+	if err := s2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n, read := s2.Stats().Files.Load(), s2.Stats().Records.Load(); n != 1 || read != 1 || files == 0 {
+		t.Fatalf("a restart after a clean stop read %d records and stored %d files, want 1 and 1 (the first run stored %d)", read, n, files)
 	}
 	f.check(t, f.archived(t))
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/tenantpulse/tenantpulse/internal/fsutil"
+	"github.com/tenantpulse/tenantpulse/internal/vfs"
 )
 
 // checkpointMagic frames a shard's archive checkpoint (docs/format/archive-checkpoint.md).
@@ -38,8 +39,8 @@ type pendingFile struct {
 	Last      string `json:"last"`
 }
 
-func readCheckpoint(path string) (*checkpoint, error) {
-	b, err := os.ReadFile(path)
+func readCheckpoint(fsys vfs.FS, path string) (*checkpoint, error) {
+	b, err := fsys.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -60,12 +61,12 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	return &c, nil
 }
 
-func writeCheckpoint(path string, c *checkpoint) error {
+func writeCheckpoint(fsys vfs.FS, path string, c *checkpoint) error {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteAtomic(path, fsutil.Frame(checkpointMagic, checkpointVersion, b))
+	return fsutil.WriteAtomicFS(fsys, path, fsutil.Frame(checkpointMagic, checkpointVersion, b))
 }
 
 // seqLess compares two Kinesis sequence numbers, which are decimal

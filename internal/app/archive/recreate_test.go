@@ -2,7 +2,6 @@ package archive
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -41,11 +40,9 @@ func TestArchiveRecreatedStream(t *testing.T) {
 	if err := f.store.DeleteStream(event.StreamJobs); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() error {
-		if st := jobsStatus(s); st.State != "waiting" || st.Resets != 1 || st.ResetReason != consumer.ReasonDeleted {
-			return fmt.Errorf("jobs status %+v", st)
-		}
-		return nil
+	waitFor(t, "the jobs stream waiting after one reset for its deletion", func() bool {
+		st := jobsStatus(s)
+		return st.State == "waiting" && st.Resets == 1 && st.ResetReason == consumer.ReasonDeleted
 	})
 	if _, err := f.store.CreateStream(streamlog.StreamConfig{Name: event.StreamJobs, ShardCount: 3}); err != nil {
 		t.Fatal(err)
@@ -76,19 +73,4 @@ func TestArchiveRecreatedStream(t *testing.T) {
 		t.Errorf("a restart stored %d files", n)
 	}
 	f.check(t, f.archived(t))
-}
-
-func waitFor(t *testing.T, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
