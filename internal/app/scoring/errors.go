@@ -12,9 +12,9 @@ import (
 // them. The SageMaker runtime speaks restJson1, not the AWS JSON 1.1 of
 // Kinesis, so its errors are written here rather than by awswire.
 const (
-	ErrValidation         = "ValidationError"
-	ErrModel              = "ModelError"
-	ErrInternalFailure    = "InternalFailure"
+	ErrValidation      = "ValidationError"
+	ErrModel           = "ModelError"
+	ErrInternalFailure = "InternalFailure"
 	// ErrServiceUnavailable (503) is the retriable error InvokeEndpoint
 	// models; written when a body is past the in-flight memory budget,
 	// and the SDKs retry it with backoff.
