@@ -12,12 +12,15 @@ import (
 func TestDedupeDefaultWindowBoundaries(t *testing.T) {
 	const documented = 10 * time.Minute
 	ts := startTest(t, "", Options{})
-	base := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC).UnixMilli()
+	// The server's clock starts at the events' time (ev: 2026-11-25T10:00),
+	// so none is dated in the future (max_future).
+	base := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC).UnixMilli()
 	ms := documented.Milliseconds()
 	f := func(id string, at int64, want string) {
 		t.Helper()
 		ts.now.Store(base + at)
 		if r := ts.send("", ev(id, "user.added", "t", `{"userId":"u"}`)); r.Results[0].Status != want {
+			t.Logf("reason: %s", r.Results[0].Reason)
 			t.Fatalf("%s at +%d ms: %s, want %s", id, at, r.Results[0].Status, want)
 		}
 	}
