@@ -1,7 +1,7 @@
 // Package repo checks the repository itself: that it stands alone. A user
 // clones this repository and nothing beside it, so no test, benchmark,
 // Makefile rule, script or document may reach a path outside it (the
-// steering repository's ../shared in particular).
+// steering repository's shared folder in particular).
 package repo
 
 import (

@@ -3,16 +3,9 @@ package analytics
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-
-	"github.com/tenantpulse/tenantpulse/internal/app/streams"
 	"github.com/tenantpulse/tenantpulse/internal/consumer"
 	"github.com/tenantpulse/tenantpulse/internal/event"
 	"github.com/tenantpulse/tenantpulse/internal/stream"
@@ -179,13 +172,5 @@ func TestRecreateEmbedded(t *testing.T) {
 }
 
 func TestRecreateKinesis(t *testing.T) {
-	runRecreate(t, func(store *streamlog.Store) stream.Reader {
-		srv := httptest.NewServer(streams.New(streams.Options{Store: store}))
-		t.Cleanup(srv.Close)
-		return stream.NewKinesis(kinesis.New(kinesis.Options{
-			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-			Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-			HTTPClient:  &http.Client{Transport: bodyNoWriterTo{http.DefaultTransport.(*http.Transport).Clone()}},
-		}))
-	})
+	runRecreate(t, func(store *streamlog.Store) stream.Reader { return kinesisReader(t, store) })
 }

@@ -146,15 +146,7 @@ func TestServiceEmbedded(t *testing.T) {
 
 // The same processor over the Kinesis API, through aws-sdk-go-v2.
 func TestServiceKinesis(t *testing.T) {
-	runService(t, func(store *streamlog.Store) stream.Reader {
-		srv := httptest.NewServer(streams.New(streams.Options{Store: store}))
-		t.Cleanup(srv.Close)
-		return stream.NewKinesis(kinesis.New(kinesis.Options{
-			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-			Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-			HTTPClient:  &http.Client{Transport: bodyNoWriterTo{http.DefaultTransport.(*http.Transport).Clone()}},
-		}))
-	})
+	runService(t, func(store *streamlog.Store) stream.Reader { return kinesisReader(t, store) })
 }
 
 // bodyNoWriterTo hides the request body's WriteTo from net/http, working
@@ -166,4 +158,16 @@ func (b bodyNoWriterTo) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = struct{ io.ReadCloser }{req.Body}
 	}
 	return b.rt.RoundTrip(req)
+}
+
+// kinesisReader reads store through the Kinesis API of a test server,
+// with aws-sdk-go-v2.
+func kinesisReader(t *testing.T, store *streamlog.Store) stream.Reader {
+	srv := httptest.NewServer(streams.New(streams.Options{Store: store}))
+	t.Cleanup(srv.Close)
+	return stream.NewKinesis(kinesis.New(kinesis.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		HTTPClient:  &http.Client{Transport: bodyNoWriterTo{http.DefaultTransport.(*http.Transport).Clone()}},
+	}))
 }
